@@ -1,0 +1,79 @@
+//! The HTTP face of pms: MOSIP's partner-manager and policy-manager APIs on one axum router.
+//! Handlers are thin: authenticate (extractor), check the role, read and validate the body into
+//! domain commands, run the domain operation in one transaction, render the envelope.
+//!
+//! Architecture invariant: only this crate knows HTTP, MOSIP envelopes and error codes.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod input;
+pub mod repr;
+pub mod roles;
+mod routes;
+pub mod wire;
+
+use auth::{Authenticator, Caller};
+use axum::Router;
+use pms_domain::model::Ctx;
+use pms_domain::ops::Rules;
+use pms_domain::policy_doc::PolicyDocValidator;
+use pms_domain::{Clock, Store};
+use std::collections::HashMap;
+use std::sync::Arc;
+use wire::Echo;
+
+/// HTTP-level settings.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub max_body_bytes: usize,
+    /// `0` switches the `requesttime` skew check off.
+    pub max_clock_skew_seconds: u64,
+    pub max_page_size: u32,
+    /// `roles.<key>` → allowed roles (conventions.md §8.3).
+    pub roles: HashMap<String, Vec<String>>,
+}
+
+/// Everything a handler needs, shared by all requests.
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub auth: Authenticator,
+    pub settings: ApiSettings,
+    pub rules: Rules,
+    pub policy_validator: PolicyDocValidator,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+
+    /// The roles of `roles.<key>`; an unknown key allows nobody.
+    pub fn roles(&self, key: &str) -> &[String] {
+        self.settings.roles.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn ctx(&self, caller: &Caller, echo: &Echo) -> Ctx {
+        Ctx {
+            caller: caller.domain(self.auth.settings()),
+            now: self.clock.now(),
+            correlation_id: echo.correlation_id.clone(),
+        }
+    }
+}
+
+/// The whole API. Trailing slashes are handled by the caller's
+/// [`tower_http::normalize_path::NormalizePathLayer`] around this router.
+pub fn router(state: AppState) -> Router {
+    routes::router().with_state(state)
+}

@@ -1,0 +1,104 @@
+//! Response representations, member names as MOSIP serialises them
+//! (policies-and-partners.md §1.1, §2.10, §3.4, §4.4).
+
+use crate::wire::{ts, ts_opt};
+use pms_domain::list::{MappingSummary, PolicySummary};
+use pms_domain::model::{AuthPolicy, Partner, PolicyGroup, PolicyState};
+use serde_json::{json, Value};
+
+/// The `PolicyGroup` object of group reads.
+pub fn group(g: &PolicyGroup) -> Value {
+    json!({
+        "id": g.id, "name": g.name, "desc": g.desc, "isActive": g.is_active, "isDeleted": false,
+        "userId": g.user_id, "crBy": g.cr_by, "crDtimes": ts(&g.cr_dtimes),
+        "updBy": g.upd_by, "updDtimes": ts_opt(&g.upd_dtimes), "delDtimes": null,
+    })
+}
+
+/// `PolicyGroupCreateResponseDto`.
+pub fn group_saved(g: &PolicyGroup) -> Value {
+    json!({
+        "id": g.id, "name": g.name, "desc": g.desc, "is_Active": g.is_active,
+        "cr_by": g.cr_by, "cr_dtimes": ts(&g.cr_dtimes), "up_by": g.upd_by, "upd_dtimes": ts_opt(&g.upd_dtimes),
+    })
+}
+
+fn policy_status(p: &AuthPolicy) -> &'static str {
+    match p.state() {
+        PolicyState::Draft => "DRAFTED",
+        PolicyState::Activated => "PUBLISHED",
+        PolicyState::Deactivated => "DEACTIVATED",
+    }
+}
+
+/// `PolicyDto`, inside group reads.
+pub fn policy_in_group(p: &AuthPolicy) -> Value {
+    json!({
+        "policyId": p.id, "policyName": p.name, "policyDesc": p.desc,
+        "publishDate": ts(&p.valid_from), "validTill": ts(&p.valid_to), "status": policy_status(p),
+        "version": p.version, "schema": p.schema, "is_Active": p.is_active,
+        "cr_by": p.cr_by, "cr_dtimes": ts(&p.cr_dtimes), "up_by": p.upd_by, "upd_dtimes": ts_opt(&p.upd_dtimes),
+        "policies": p.policies,
+    })
+}
+
+/// `{ "policyGroup": …, "policies": [ … ] }`.
+pub fn group_with_policies(g: &PolicyGroup, policies: &[AuthPolicy]) -> Value {
+    json!({ "policyGroup": group(g), "policies": policies.iter().map(policy_in_group).collect::<Vec<_>>() })
+}
+
+/// `PolicyResponseDto`.
+pub fn policy(p: &AuthPolicy, g: &PolicyGroup) -> Value {
+    json!({
+        "policyGroupId": g.id, "policyGroupName": g.name, "policyGroupDesc": g.desc,
+        "policyGroupStatus": g.is_active, "policyGroup_cr_by": g.cr_by,
+        "policyGroup_cr_dtimes": ts(&g.cr_dtimes), "policyGroup_up_by": g.upd_by,
+        "policyGroup_upd_dtimes": ts_opt(&g.upd_dtimes),
+        "policyId": p.id, "policyName": p.name, "policyDesc": p.desc, "policyType": p.policy_type,
+        "version": p.version, "publishDate": ts(&p.valid_from), "validTill": ts(&p.valid_to),
+        "status": policy_status(p), "schema": p.schema, "is_Active": p.is_active,
+        "cr_by": p.cr_by, "cr_dtimes": ts(&p.cr_dtimes), "up_by": p.upd_by, "upd_dtimes": ts_opt(&p.upd_dtimes),
+        "policies": p.policies,
+    })
+}
+
+/// `PolicyCreateResponseDto`.
+pub fn policy_saved(p: &AuthPolicy, group_name: &str) -> Value {
+    json!({
+        "id": p.id, "policyGroupName": group_name, "name": p.name, "desc": p.desc,
+        "is_Active": p.is_active, "cr_by": p.cr_by, "cr_dtimes": ts(&p.cr_dtimes),
+        "up_by": p.upd_by, "upd_dtimes": ts_opt(&p.upd_dtimes),
+    })
+}
+
+/// `PolicySummaryDto` of `GET /policies/v2`.
+pub fn policy_summary(s: &PolicySummary) -> Value {
+    json!({
+        "policyId": s.policy_id, "policyName": s.policy_name, "policyDescription": s.policy_description,
+        "policyGroupId": s.policy_group_id, "policyGroupName": s.policy_group_name,
+        "status": s.state.as_list_str(), "createdDateTime": ts(&s.created),
+    })
+}
+
+/// `RetrievePartnerDetailsResponse`.
+pub fn partner(p: &Partner, g: Option<&PolicyGroup>) -> Value {
+    json!({
+        "partnerID": p.id, "status": if p.is_active { "active" } else { "De-active" },
+        "organizationName": p.name, "contactNumber": p.contact_no, "emailId": p.email_id,
+        "address": p.address, "partnerType": p.partner_type_code,
+        "policyGroup": g.map(|g| g.name.clone()), "isActive": p.is_active,
+        "approvalStatus": p.approval_status.as_str(),
+    })
+}
+
+/// `PartnerPolicyRequestSummaryDto`.
+pub fn mapping_summary(m: &MappingSummary) -> Value {
+    json!({
+        "id": m.id, "partnerId": m.partner_id, "partnerStatus": m.partner_status, "orgName": m.org_name,
+        "partnerType": m.partner_type, "policyGroupId": m.policy_group_id,
+        "policyGroupName": m.policy_group_name, "policyGroupDescription": m.policy_group_description,
+        "policyId": m.policy_id, "policyName": m.policy_name, "policyDescription": m.policy_description,
+        "partnerComment": m.partner_comment, "status": m.status.as_str(),
+        "createdDateTime": ts(&m.created), "updatedDateTime": ts_opt(&m.updated),
+    })
+}

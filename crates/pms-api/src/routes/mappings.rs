@@ -1,0 +1,143 @@
+//! Partner–policy mapping requests (policies-and-partners.md §4).
+
+use super::PM;
+use crate::auth::Caller;
+use crate::input::{list_params, page_json, read_json, Fields, Params, Text};
+use crate::wire::{Echo, Kind};
+use crate::{repr, roles, AppState};
+use axum::extract::{Path, Query, Request, State};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use axum::Router;
+use pms_domain::list::{ListQuery, MappingFilter, MappingSortField};
+use pms_domain::model::MappingStatus;
+use pms_domain::ops::mappings::{self, Decision, NewMappingRequest};
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{PM}/partners/{{id}}/policy/map"), post(request))
+        .route(&format!("{PM}/partners/policy/{{key}}"), put(decide))
+        .route(&format!("{PM}/partner-policy-requests"), get(list))
+}
+
+const POLICY_NAME: Text = Text {
+    null: "must not be null",
+    blank: "must not be blank",
+    max: 128,
+    len: "size must be between 1 and 128",
+};
+const USE_CASE: Text = Text {
+    null: "must not be null",
+    blank: "must not be blank",
+    max: 4000,
+    len: "size must be between 1 and 4000",
+};
+
+async fn request(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(partner_id): Path<String>,
+    req: Request,
+) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::POST_POLICY_MAP))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let policy_name = f.text("policyName", POLICY_NAME);
+        let use_case = f.text("useCaseDescription", USE_CASE);
+        f.finish()?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let m = mappings::request(tx.as_mut(), &ctx, NewMappingRequest { partner_id, policy_name, use_case }).await?;
+        tx.commit().await?;
+        Ok(json!({ "mappingkey": m.id, "message": "Policy mapping request submitted successfully." }))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn decide(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    req: Request,
+) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::PUT_POLICY_MAPPING))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let status = f.text("status", Text::mosip(usize::MAX, ""));
+        let decision = if status.eq_ignore_ascii_case("Approved") {
+            Some(Decision::Approve)
+        } else if status.eq_ignore_ascii_case("Rejected") {
+            Some(Decision::Reject)
+        } else {
+            None
+        };
+        if decision.is_none() && f.is_ok() {
+            f.push("PMS_PM_045", "Status should be either Approved or Rejected");
+        }
+        f.finish()?;
+        let decision = decision.unwrap_or(Decision::Reject);
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        mappings::decide(tx.as_mut(), &ctx, &key, decision).await?;
+        tx.commit().await?;
+        Ok(Value::String(
+            match decision {
+                Decision::Approve => "Policy mapping approved successfully",
+                Decision::Reject => "Policy mapping rejected successfully",
+            }
+            .to_string(),
+        ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn list(
+    State(st): State<AppState>,
+    caller: Caller,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let echo = Echo::new(Kind::V2(
+        "mosip.pms.all.partner.policy.mapping.requests.get",
+    ));
+    let res = async {
+        caller.require(st.roles(roles::GET_MAPPING_REQUESTS))?;
+        let params = Params(query.map(|q| q.0).unwrap_or_default());
+        let (sort, page) =
+            list_params(&params, st.settings.max_page_size, MappingSortField::parse)?;
+        let status = match params.get("status").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => match MappingStatus::parse(s) {
+                Some(s) => Some(s),
+                None => return Ok(page_json(page, 0, vec![])),
+            },
+        };
+        let filter = MappingFilter {
+            owned_by: None,
+            partner_id: params.contains("partnerId"),
+            partner_comment: params.contains("partnerComment"),
+            org_name: params.contains("orgName"),
+            policy_id: params.contains("policyId"),
+            policy_name: params.contains("policyName"),
+            policy_group_name: params.contains("policyGroupName"),
+            partner_type: params.contains("partnerType"),
+            status,
+        };
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.read().await?;
+        let result = mappings::list(tx.as_mut(), &ctx, ListQuery { sort, page, filter }).await?;
+        Ok(page_json(
+            page,
+            result.total,
+            result.items.iter().map(repr::mapping_summary).collect(),
+        ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}

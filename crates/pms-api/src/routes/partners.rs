@@ -1,0 +1,115 @@
+//! `/v1/partnermanager/partners…`: registration, read, activation (policies-and-partners.md §3).
+
+use super::PM;
+use crate::auth::Caller;
+use crate::input::{read_json, Fields, Text};
+use crate::wire::{Echo, Kind};
+use crate::{repr, roles, AppState};
+use axum::extract::{Path, Request, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use pms_domain::ops::partners::{self, NewPartner, PartnerStatusChange};
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{PM}/partners"), post(register))
+        .route(
+            &format!("{PM}/partners/{{id}}"),
+            get(read).patch(set_status),
+        )
+}
+
+const PARTNER_ID: Text = Text::mosip(usize::MAX, "");
+const ORG_NAME: Text = Text::mosip(128, "Length should be between 1 and 128 chars");
+const ADDRESS: Text = Text::mosip(2000, "Length should be between 1 and 2000 chars");
+const CONTACT: Text = Text::mosip(16, "Length should be between 1 and 16 chars");
+const EMAIL: Text = Text::mosip(254, "Length should be between 1 and 254 chars");
+const PARTNER_TYPE: Text = Text::mosip(usize::MAX, "");
+
+async fn register(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::POST_PARTNERS))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let partner_id = f.text("partnerId", PARTNER_ID);
+        let policy_group = f.opt_text("policyGroup");
+        let organization_name = f.text("organizationName", ORG_NAME);
+        let address = f.text("address", ADDRESS);
+        let contact_number = f.text("contactNumber", CONTACT);
+        let email_id = f.text("emailId", EMAIL);
+        let partner_type = f.text("partnerType", PARTNER_TYPE);
+        let lang_code = f.opt_text("langCode");
+        f.finish()?;
+        let cmd = NewPartner {
+            partner_id,
+            policy_group,
+            organization_name,
+            address,
+            contact_number,
+            email_id,
+            partner_type,
+            lang_code,
+        };
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let p = partners::register(tx.as_mut(), &ctx, &st.rules, cmd).await?;
+        tx.commit().await?;
+        Ok(json!({ "partnerId": p.id, "status": p.approval_status.as_str() }))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::GET_PARTNER))?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.read().await?;
+        let (p, g) = partners::get(tx.as_mut(), &ctx, &id).await?;
+        Ok(repr::partner(&p, g.as_ref()))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn set_status(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::PATCH_PARTNER))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let status = f.text("status", Text::mosip(usize::MAX, ""));
+        let change = if status.eq_ignore_ascii_case("Active") {
+            Some(PartnerStatusChange::Activate)
+        } else if status.eq_ignore_ascii_case("De-Active") {
+            Some(PartnerStatusChange::Deactivate)
+        } else {
+            None
+        };
+        if change.is_none() && f.is_ok() {
+            f.push("PMS_PM_058", "Status should be either Active or De-Active");
+        }
+        f.finish()?;
+        let change = change.unwrap_or(PartnerStatusChange::Deactivate);
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        partners::set_status(tx.as_mut(), &ctx, &id, change).await?;
+        tx.commit().await?;
+        let message = match change {
+            PartnerStatusChange::Activate => "Partner activated successfully",
+            PartnerStatusChange::Deactivate => "Partner de-activated successfully",
+        };
+        Ok(json!({ "message": message }))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}

@@ -1,0 +1,366 @@
+//! `/v1/policymanager/policies…`: auth policies (policies-and-partners.md §2).
+
+use super::policy_groups::require_deactivate;
+use super::POL;
+use crate::auth::Caller;
+use crate::input::{page_json, policy_list_params, read_json, Fields, Params, Text};
+use crate::wire::{ApiError, Echo, ErrorEntry, Kind};
+use crate::{repr, roles, AppState};
+use axum::extract::{Path, Query, Request, State};
+use axum::response::Response;
+use axum::routing::{get, patch, post};
+use axum::Router;
+use pms_domain::list::{ListQuery, PolicyFilter, PolicySortField};
+use pms_domain::model::PolicyState;
+use pms_domain::ops::policies::{self, allowed_policy_type, NewPolicy, PolicyUpdate};
+use pms_domain::policy_doc::Violation;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{POL}/policies"), post(create).get(all))
+        .route(&format!("{POL}/policies/v2"), get(list))
+        .route(
+            &format!("{POL}/policies/active/group/{{name}}"),
+            get(active_of_group),
+        )
+        .route(
+            &format!("{POL}/policies/{{id}}"),
+            get(read).put(update).patch(deactivate),
+        )
+        .route(
+            &format!("{POL}/policies/{{id}}/group/{{group}}/publish"),
+            post(publish),
+        )
+        .route(
+            &format!("{POL}/policies/{{id}}/group/{{group}}"),
+            patch(legacy_status),
+        )
+}
+
+const GROUP_NAME: Text = Text::mosip(128, "Length should be in between 1 and 128 chars");
+const POLICY_TYPE: Text = Text {
+    null: "value is empty or null. Allowed values Auth/DataShare/CredentialIssuance",
+    blank: "value is empty or null. Allowed values Auth/DataShare/CredentialIssuance",
+    max: 128,
+    len: "Length should be in between 1 and 128 chars",
+};
+const NAME: Text = Text::mosip(128, "Length should be in between 1 and 128 chars");
+const DESC: Text = Text::mosip(256, "Length should be in between 1 and 256 chars");
+const VERSION: Text = Text::mosip(8, "Length should be in between 1 and 8 chars");
+const MAX_DOCUMENT_CHARS: usize = 5120;
+
+/// The `policies` member: a required object of at most 5120 characters as compact JSON.
+fn document(f: &mut Fields<'_>) -> Option<Value> {
+    if !f.has_request() {
+        return None;
+    }
+    match f.raw("policies") {
+        None | Some(Value::Null) => f.reject("value is empty or null", "policies"),
+        Some(v @ Value::Object(_)) if v.to_string().chars().count() > MAX_DOCUMENT_CHARS => {
+            f.reject("Length should be in between 1 and 5120 chars", "policies")
+        }
+        Some(v @ Value::Object(_)) => return Some(v.clone()),
+        Some(_) => f.reject("invalid type, expected object", "policies"),
+    }
+    None
+}
+
+/// §2.3: every document violation in document order, closed by `PMS_PV_002`.
+fn check_document(st: &AppState, f: &mut Fields<'_>, doc: &Value) {
+    let violations = st.policy_validator.validate(doc);
+    if violations.is_empty() {
+        return;
+    }
+    for v in violations {
+        let e = match v {
+            Violation::Missing { path } => ErrorEntry::new(
+                "PMS_PV_006",
+                format!("Missing input parameter - {path} in policy data"),
+            ),
+            Violation::Invalid { path } => ErrorEntry::new(
+                "PMS_PV_005",
+                format!("Invalid input parameter - {path} in policy data"),
+            ),
+            Violation::Format { path, expected } => ErrorEntry::new(
+                "PMS_PV_007",
+                format!("Format Error: Expected format is {path}/{expected}."),
+            ),
+            Violation::EmptyArray { path } => ErrorEntry::new(
+                "PMS_PV_008",
+                format!("Empty array is not allowed in {path}."),
+            ),
+            Violation::EmptyString { path } => ErrorEntry::new(
+                "PMS_PV_009",
+                format!("Empty string is not allowed in {path}."),
+            ),
+        };
+        f.push(&e.code, &e.message);
+    }
+    f.push("PMS_PV_002", "Policy Object validation failed");
+}
+
+fn valid_policy_id(id: &str) -> bool {
+    (1..=36).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && id != "v2"
+        && id != "policy-groups"
+}
+
+async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::POST_POLICY))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let policy_id = match f.raw("policyId") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if valid_policy_id(s) => Some(s.clone()),
+            Some(_) => {
+                f.reject("invalid policy id", "policyId");
+                None
+            }
+        };
+        let group_name = f.text("policyGroupName", GROUP_NAME);
+        let policy_type = f.text("policyType", POLICY_TYPE);
+        let name = f.text("name", NAME);
+        let desc = f.text("desc", DESC);
+        let version = f.text("version", VERSION);
+        let doc = document(&mut f);
+        // Only an allowed type has a schema to validate against; otherwise check 1 reports it.
+        if let (Some(doc), true) = (&doc, allowed_policy_type(&st.rules, &policy_type).is_some()) {
+            check_document(&st, &mut f, doc);
+        }
+        f.finish()?;
+        let cmd = NewPolicy {
+            policy_id,
+            group_name,
+            policy_type,
+            name,
+            desc,
+            version,
+            policies: doc.unwrap_or(Value::Null),
+        };
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let (p, g) = policies::create(tx.as_mut(), &ctx, &st.rules, cmd).await?;
+        tx.commit().await?;
+        Ok(repr::policy_saved(&p, &g.name))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn update(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(policy_id): Path<String>,
+    req: Request,
+) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::PUT_POLICY))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let group_name = f.text("policyGroupName", GROUP_NAME);
+        let name = f.text("name", NAME);
+        let desc = f.text("desc", DESC);
+        let version = f.text("version", VERSION);
+        let doc = document(&mut f);
+        if let Some(doc) = &doc {
+            check_document(&st, &mut f, doc);
+        }
+        f.finish()?;
+        let cmd = PolicyUpdate {
+            policy_id,
+            group_name,
+            name,
+            desc,
+            version,
+            policies: doc.unwrap_or(Value::Null),
+        };
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let (p, g) = policies::update(tx.as_mut(), &ctx, cmd).await?;
+        tx.commit().await?;
+        Ok(repr::policy_saved(&p, &g.name))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn publish(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((id, group)): Path<(String, String)>,
+) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::PUBLISH_POLICY))?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let out = policies::publish(tx.as_mut(), &ctx, &st.rules, &id, &group).await?;
+        tx.commit().await?;
+        let (p, g) = out.value;
+        Ok(repr::policy(&p, &g))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+const DEACTIVATE_POLICY_ID: &str = "mosip.pms.deactivate.policy.patch";
+
+async fn deactivate(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let mut echo = Echo::new(Kind::V2(DEACTIVATE_POLICY_ID));
+    let res = async {
+        caller.require(st.roles(roles::PATCH_POLICY))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v2(&st, &body, DEACTIVATE_POLICY_ID);
+        require_deactivate(&mut f);
+        f.finish()?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let out = policies::deactivate(tx.as_mut(), &ctx, &id).await?;
+        tx.commit().await?;
+        Ok(json!({ "policyId": out.value.id, "isActive": out.value.is_active }))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn legacy_status(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((id, group)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::PATCH_POLICY_LEGACY))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let status = f
+            .raw("status")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        let activate = match status.as_deref() {
+            Some("active") => true,
+            Some("de-active") => false,
+            _ => {
+                if f.has_request() {
+                    f.push("PMS_POL_045", "Policy Status either Active or De-active.");
+                }
+                false
+            }
+        };
+        f.finish()?;
+        let mut tx = st.store.read().await?;
+        policies::legacy_status(tx.as_mut(), &id, &group, activate).await?;
+        Ok(json!({ "message": "status updated successfully" }))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::GET_POLICY))?;
+        let mut tx = st.store.read().await?;
+        let (p, g) = policies::get(tx.as_mut(), &id).await?;
+        Ok(repr::policy(&p, &g))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn all(State(st): State<AppState>, caller: Caller) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::GET_POLICIES))?;
+        let mut tx = st.store.read().await?;
+        let list = policies::all(tx.as_mut()).await?;
+        Ok(Value::Array(
+            list.iter().map(|(p, g)| repr::policy(p, g)).collect(),
+        ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn active_of_group(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::GET_ACTIVE_POLICIES_OF_GROUP))?;
+        let mut tx = st.store.read().await?;
+        let (g, list) = policies::active_of_group(tx.as_mut(), &name).await?;
+        Ok(Value::Array(
+            list.iter()
+                .map(|p| {
+                    json!({ "policyGroupId": g.id, "policyGroupName": g.name, "id": p.id, "name": p.name,
+                            "descr": p.desc, "policyType": p.policy_type })
+                })
+                .collect(),
+        ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn list(
+    State(st): State<AppState>,
+    caller: Caller,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let echo = Echo::new(Kind::V2("mosip.pms.policies.get"));
+    let res = async {
+        caller.require(st.roles(roles::GET_POLICIES_V2))?;
+        let params = Params(query.map(|q| q.0).unwrap_or_default());
+        let (sort, page) =
+            policy_list_params(&params, st.settings.max_page_size, PolicySortField::parse)?;
+        let status = match params.get("status").filter(|s| !s.is_empty()) {
+            None => None,
+            Some("activated") => Some(PolicyState::Activated),
+            Some("deactivated") => Some(PolicyState::Deactivated),
+            Some("draft") => Some(PolicyState::Draft),
+            // An unknown status matches nothing rather than everything.
+            Some(_) => return Ok(page_json(Some(page), 0, vec![])),
+        };
+        let filter = PolicyFilter {
+            policy_type: params.contains("policyType"),
+            policy_id: params.contains("policyId"),
+            policy_name: params.contains("policyName"),
+            policy_description: params.contains("policyDescription"),
+            policy_group_name: params.contains("policyGroupName"),
+            status,
+        };
+        let mut tx = st.store.read().await?;
+        let result = policies::list(
+            tx.as_mut(),
+            &ListQuery {
+                sort,
+                page: Some(page),
+                filter,
+            },
+        )
+        .await?;
+        Ok::<_, ApiError>(page_json(
+            Some(page),
+            result.total,
+            result.items.iter().map(repr::policy_summary).collect(),
+        ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}

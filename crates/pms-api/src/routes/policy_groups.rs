@@ -1,0 +1,161 @@
+//! `/v1/policymanager/policies/group…`: policy groups (policies-and-partners.md §1).
+
+use super::POL;
+use crate::auth::Caller;
+use crate::input::{read_json, Fields, Text};
+use crate::wire::{Echo, Kind};
+use crate::{repr, roles, AppState};
+use axum::extract::{Path, Request, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use pms_domain::ops::policy_groups::{self, NewPolicyGroup, PolicyGroupUpdate};
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{POL}/policies/group/new"), post(create))
+        .route(&format!("{POL}/policies/group/all"), get(all))
+        .route(
+            &format!("{POL}/policies/group/{{id}}"),
+            get(read).put(update).patch(deactivate),
+        )
+        .route(&format!("{POL}/policies/policy-groups"), get(active))
+}
+
+const NAME_IN: Text = Text::mosip(128, "Length should be in between 1 and 128 chars");
+const DESC_IN: Text = Text::mosip(256, "Length should be in between 1 and 256 chars");
+const NAME: Text = Text::mosip(128, "Length should be between 1 and 128 chars");
+const DESC: Text = Text::mosip(256, "Length should be between 1 and 256 chars");
+
+async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::POST_GROUP))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let name = f.text("name", NAME_IN);
+        let desc = f.text("desc", DESC_IN);
+        f.finish()?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let g = policy_groups::create(tx.as_mut(), &ctx, NewPolicyGroup { name, desc }).await?;
+        tx.commit().await?;
+        Ok(repr::group_saved(&g))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn update(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::PUT_GROUP))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v1(&st, &body);
+        let name = f.text("name", NAME);
+        let desc = f.text("desc", DESC);
+        let is_active = f.boolean("isActive");
+        f.finish()?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let g = policy_groups::update(
+            tx.as_mut(),
+            &ctx,
+            PolicyGroupUpdate {
+                id,
+                name,
+                desc,
+                is_active,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(repr::group_saved(&g))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+const DEACTIVATE_GROUP_ID: &str = "mosip.pms.deactivate.policy.group.patch";
+
+/// The `status` member of the two V2 deactivate endpoints: exactly `De-Activate`.
+pub(super) fn require_deactivate(f: &mut Fields<'_>) {
+    if f.has_request() && f.raw("status").and_then(Value::as_str) != Some("De-Activate") {
+        f.push("PMS_POL_073", "Request status should be De-Activate");
+    }
+}
+
+async fn deactivate(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let mut echo = Echo::new(Kind::V2(DEACTIVATE_GROUP_ID));
+    let res = async {
+        caller.require(st.roles(roles::PATCH_GROUP))?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let mut f = Fields::v2(&st, &body, DEACTIVATE_GROUP_ID);
+        require_deactivate(&mut f);
+        f.finish()?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let g = policy_groups::deactivate(tx.as_mut(), &ctx, &id).await?;
+        tx.commit().await?;
+        Ok(json!({ "policyGroupId": g.id, "isActive": g.is_active }))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::GET_GROUP))?;
+        let mut tx = st.store.read().await?;
+        let (g, policies) = policy_groups::get(tx.as_mut(), &id).await?;
+        Ok(repr::group_with_policies(&g, &policies))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn all(State(st): State<AppState>, caller: Caller) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        caller.require(st.roles(roles::GET_GROUPS_ALL))?;
+        let mut tx = st.store.read().await?;
+        let groups = policy_groups::all(tx.as_mut()).await?;
+        Ok(Value::Array(
+            groups
+                .iter()
+                .map(|(g, p)| repr::group_with_policies(g, p))
+                .collect(),
+        ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn active(State(st): State<AppState>, caller: Caller) -> Response {
+    let echo = Echo::new(Kind::V2("mosip.pms.policy.groups.get"));
+    let res = async {
+        caller.require(st.roles(roles::GET_ACTIVE_GROUPS))?;
+        let mut tx = st.store.read().await?;
+        let groups = policy_groups::active(tx.as_mut()).await?;
+        Ok(Value::Array(
+            groups
+                .iter()
+                .map(|g| json!({ "id": g.id, "name": g.name, "description": g.desc }))
+                .collect(),
+        ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}

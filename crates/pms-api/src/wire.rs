@@ -1,0 +1,353 @@
+//! MOSIP's wire shape: response envelopes (v1 and V2), error objects, HTTP status policy, and
+//! the one mapping from domain errors to MOSIP codes and texts (conventions.md §4–§5,
+//! error-codes.md).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pms_domain::clock::format_ts;
+use pms_domain::{DomainError, StoreError, Timestamp};
+use serde_json::{json, Value};
+
+/// One entry of `errors`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorEntry {
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorEntry {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A failed request: its HTTP status and error entries. Authentication and role failures are
+/// always rendered in the v1 envelope with null `id`/`version`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub errors: Vec<ErrorEntry>,
+    auth: bool,
+    /// For a 500: the cause, logged once with the correlation id, never sent.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn ok_status(errors: Vec<ErrorEntry>) -> Self {
+        Self {
+            status: StatusCode::OK,
+            errors,
+            auth: false,
+            cause: None,
+        }
+    }
+    pub fn one(code: &str, message: impl Into<String>) -> Self {
+        Self::ok_status(vec![ErrorEntry::new(code, message)])
+    }
+    pub fn with_status(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            errors: vec![ErrorEntry::new(code, message)],
+            auth: false,
+            cause: None,
+        }
+    }
+    pub fn unauthenticated() -> Self {
+        Self {
+            auth: true,
+            ..Self::with_status(
+                StatusCode::UNAUTHORIZED,
+                "KER-ATH-401",
+                "Authentication Failed",
+            )
+        }
+    }
+    pub fn forbidden() -> Self {
+        Self {
+            auth: true,
+            ..Self::with_status(StatusCode::FORBIDDEN, "KER-ATH-403", "Forbidden")
+        }
+    }
+    pub fn malformed_json() -> Self {
+        Self::with_status(
+            StatusCode::BAD_REQUEST,
+            "PMS_COR_001",
+            "Invalid request parameter - malformed JSON body :body",
+        )
+    }
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Self {
+            cause: Some(cause.into()),
+            ..Self::with_status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "PMS_PRT_500",
+                "Unable to process the request.",
+            )
+        }
+    }
+    pub fn not_found() -> Self {
+        Self {
+            auth: true,
+            ..Self::with_status(StatusCode::NOT_FOUND, "PMS_EXT_003", "No such endpoint")
+        }
+    }
+    pub fn method_not_allowed() -> Self {
+        Self {
+            auth: true,
+            ..Self::with_status(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "PMS_EXT_004",
+                "Method not allowed",
+            )
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::internal(e.to_string())
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        use DomainError as D;
+        let (code, msg): (&str, String) = match e {
+            D::GroupNameTaken(n) => (
+                "PMS_POL_014",
+                format!("Policy group exists with name : {n}"),
+            ),
+            D::GroupNotFoundForUpdate => ("PMS_POL_008", "Policy ID does not exist".into()),
+            D::GroupNotFound => ("PMS_POL_016", "Policy Group ID does not exist".into()),
+            D::GroupNotFoundForDeactivate => (
+                "PMS_POL_068",
+                "The specified policy group does not exist".into(),
+            ),
+            D::GroupIdBlank => (
+                "PMS_COR_002",
+                "Invalid Input Parameter - policyGroupId".into(),
+            ),
+            D::GroupAlreadyDeactivated => (
+                "PMS_POL_067",
+                "The policy group has already been deactivated".into(),
+            ),
+            D::GroupHasActiveAndDraftPolicies => (
+                "PMS_POL_069",
+                "Active or draft policies are associated with the policy group".into(),
+            ),
+            D::GroupHasActivePolicies => (
+                "PMS_POL_056",
+                "Active policies exists under the policy group.".into(),
+            ),
+            D::GroupHasDraftPolicies => (
+                "PMS_POL_070",
+                "Draft policies exists under the policy group.".into(),
+            ),
+            D::GroupNameNotFound => ("PMS_POL_019", "Policy group name does not exist".into()),
+            D::GroupInactive => ("PMS_POL_053", "Policy group is not active.".into()),
+            D::NoActiveGroups => ("PMS_POL_059", "There are no active policy groups.".into()),
+            D::PolicyTypeNotAllowed => ("PMS_POL_023", "Given policy type is not allowed ".into()),
+            D::PolicyNameTaken(n) => ("PMS_POL_009", format!("Auth policy exists with name : {n}")),
+            D::PolicyIdTaken => ("PMS_EXT_005", "Policy id already exists.".into()),
+            D::PolicyNotFound => ("PMS_POL_008", "Policy ID does not exist".into()),
+            D::PolicyNotInGroup => ("PMS_POL_015", "Policy group and policy not mapped.".into()),
+            D::PolicyNotDraftForUpdate => {
+                ("PMS_POL_055", "Published policy cannot be updated.".into())
+            }
+            D::PolicyAlreadyPublished => {
+                ("PMS_POL_020", "Can not publish the published policy".into())
+            }
+            D::PolicyIdBlank => ("PMS_COR_002", "Invalid Input Parameter - policyId".into()),
+            D::PolicyNotFoundForDeactivate => {
+                ("PMS_POL_065", "The specified policy does not exist.".into())
+            }
+            D::PolicyIsDraft => (
+                "PMS_POL_072",
+                "The selected policy is not in activated status".into(),
+            ),
+            D::PolicyAlreadyDeactivated => (
+                "PMS_POL_062",
+                "The policy has already been deactivated.".into(),
+            ),
+            D::PolicyHasApprovedMapping => (
+                "PMS_POL_063",
+                "An approved partner policy request is associated with this policy.".into(),
+            ),
+            D::PolicyHasPendingMapping => (
+                "PMS_POL_064",
+                "A pending partner policy request is associated with this policy.".into(),
+            ),
+            D::PolicyStatusOfPublished => (
+                "PMS_POL_058",
+                "Status cannot be changed for published policy.".into(),
+            ),
+            D::PolicyActivateUnpublished => {
+                ("PMS_POL_054", "Cannot activate unpublished policy.".into())
+            }
+            D::PartnerNotAuthorized => ("PMS_PRT_055", "User not authorized.".into()),
+            D::InvalidEmail => ("PMS_PRT_012", "Invalid emailId.".into()),
+            D::PartnerIdHasSpaces => ("PMS_PRT_066", "PartnerId should not have any spaces".into()),
+            D::PartnerIdTooLong => ("PMS_PRT_052", "PartnerId max length should be 36".into()),
+            D::EmailTaken => ("PMS_PRT_011", "Email is already exists.".into()),
+            D::LangNotSupported => ("PMS_PRT_056", "Given langCode is not supported".into()),
+            D::PartnerIdTaken => (
+                "PMS_PRT_051",
+                "A Partner is already registered with the same Id".into(),
+            ),
+            D::UnknownPartnerType => ("PMS_PRT_010", "Partner Type does not exist".into()),
+            D::PolicyGroupMandatory(t) => {
+                ("PMS_PRT_108", format!("Policy group is Mandatory for {t}"))
+            }
+            D::PartnerGroupNotFound => ("PMS_PRT_002", "Policy group does not exist".into()),
+            D::PolicyGroupNotActive => ("PMS_PMP_023", "Policy group is not active.".into()),
+            D::PartnerNotFound => ("PMS_PRT_005", "Partner does not exist".into()),
+            D::PartnerNotFoundForStatus => ("PMS_PMP_005", "Partner ID does not exist".into()),
+            D::PartnerAlreadyDeactivated => (
+                "PMS_PM_063",
+                "The selected partner has already been deactivated.".into(),
+            ),
+            D::PartnerNotActive => ("PMS_PMP_016", "Partner is not active.".into()),
+            D::PartnerHasNoGroup => (
+                "PMS_PRT_047",
+                "Partner is not mapped to policy group".into(),
+            ),
+            D::PolicyNameNotFound => ("PMS_PRT_073", "Policy not exists.".into()),
+            D::PolicyNotInPartnerGroup => (
+                "PMS_PRT_098",
+                "Given policy doesn't exists under partner's policy group.".into(),
+            ),
+            D::PolicyNotActive => ("PMS_PMP_019", "Policy is not active.".into()),
+            D::PolicyExpired => ("PMS_PMP_018", "Policy expired.".into()),
+            D::MappingPending => (
+                "PMS_PRT_053",
+                "This policy is already pending for approval against your partner ID.".into(),
+            ),
+            D::MappingApproved => (
+                "PMS_PRT_060",
+                "This policy has already been approved against your partner ID.".into(),
+            ),
+            D::MappingNotFound => ("PMS_PMP_007", "Partner api key does not exist".into()),
+            D::MappingAlreadyApproved => ("PMS_PM_034", "Policy request already approved.".into()),
+            D::MappingAlreadyRejected => ("PMS_PM_035", "Policy request already rejected.".into()),
+            D::ApprovalPolicyMissing => {
+                ("PMS_PMP_017", "Partner is not mapped to any policy.".into())
+            }
+            D::ApprovalPolicyNotActive => ("PMS_PMP_019", "Partner policy is not active.".into()),
+            D::ApprovalGroupMissing => ("PMS_PMP_022", "Policy group not exists.".into()),
+            D::ApprovalPolicyExpired => ("PMS_PMP_018", "Partner policy got expired.".into()),
+            D::OwnsNoPartner => (
+                "PMS_CERTIFICATE_ERROR_002",
+                "User Id does not exists.".into(),
+            ),
+            D::OwnedPartnerBlankId => (
+                "PMS_CERTIFICATE_ERROR_003",
+                "Partner Id is null or empty.".into(),
+            ),
+            D::OwnedPartnerNoGroup => ("PMS_POLICY_ERROR_005", "Policy Group Id is empty.".into()),
+            D::OwnedPartnerGroupMissing => (
+                "PMS_POLICY_ERROR_001",
+                "Policy Group does not exists.".into(),
+            ),
+            D::Store(s) => return s.into(),
+        };
+        ApiError::one(code, msg)
+    }
+}
+
+/// Which envelope an endpoint answers in.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    V1,
+    /// The V2 envelope with the endpoint's fixed id.
+    V2(&'static str),
+}
+
+/// What a response echoes of its request, plus the request's correlation id.
+#[derive(Debug, Clone)]
+pub struct Echo {
+    pub kind: Kind,
+    pub id: Value,
+    pub version: Value,
+    pub correlation_id: String,
+}
+
+impl Echo {
+    pub fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            id: Value::Null,
+            version: Value::Null,
+            correlation_id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    fn envelope(&self, now: Timestamp, response: Value, errors: Value, auth: bool) -> Value {
+        let time = format_ts(&now);
+        match (self.kind, auth) {
+            (Kind::V2(id), false) => json!({
+                "id": id, "version": "1.0", "responseTime": time, "metadata": null,
+                "response": response, "errors": errors,
+            }),
+            (_, true) => json!({
+                "id": null, "version": null, "responsetime": time, "metadata": null,
+                "response": response, "errors": errors,
+            }),
+            (Kind::V1, false) => json!({
+                "id": self.id, "version": self.version, "responsetime": time, "metadata": null,
+                "response": response, "errors": errors,
+            }),
+        }
+    }
+
+    /// Renders the outcome of a handler.
+    pub fn respond(&self, now: Timestamp, result: Result<Value, ApiError>) -> Response {
+        match result {
+            Ok(v) => json_response(StatusCode::OK, &self.envelope(now, v, json!([]), false)),
+            Err(e) => self.error_response(now, e),
+        }
+    }
+
+    pub fn error_response(&self, now: Timestamp, e: ApiError) -> Response {
+        if let Some(cause) = &e.cause {
+            tracing::error!(correlation_id = %self.correlation_id, %cause, "request failed");
+        }
+        let errors: Vec<Value> = e
+            .errors
+            .iter()
+            .map(|x| json!({ "errorCode": x.code, "message": x.message }))
+            .collect();
+        let mut resp = json_response(
+            e.status,
+            &self.envelope(now, Value::Null, Value::Array(errors), e.auth),
+        );
+        if e.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// A timestamp in the wire format.
+pub fn ts(t: &Timestamp) -> Value {
+    Value::String(format_ts(t))
+}
+
+pub fn ts_opt(t: &Option<Timestamp>) -> Value {
+    t.as_ref().map_or(Value::Null, ts)
+}

@@ -1,0 +1,123 @@
+//! Time for the whole service. Every "now" comes from an injected [`Clock`] so that tests can pin
+//! it; `clippy.toml` bans the std/chrono clocks everywhere else.
+
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use std::sync::Mutex;
+
+/// A UTC instant with millisecond precision (the precision MOSIP's wire format carries).
+pub type Timestamp = DateTime<Utc>;
+
+/// The only way the service reads the time.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The real clock, truncated to milliseconds so that a stored value equals the one shown.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // the one permitted reading of the system clock
+    fn now(&self) -> Timestamp {
+        truncate_to_millis(Utc::now())
+    }
+}
+
+/// A clock tests can set and move.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<Timestamp>);
+
+impl ManualClock {
+    pub fn new(at: Timestamp) -> Self {
+        Self(Mutex::new(truncate_to_millis(at)))
+    }
+    pub fn set(&self, at: Timestamp) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = truncate_to_millis(at);
+        }
+    }
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut t) = self.0.lock() {
+            *t += by;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        match self.0.lock() {
+            Ok(t) => *t,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+}
+
+pub fn truncate_to_millis(t: Timestamp) -> Timestamp {
+    let nanos = t.nanosecond() % 1_000_000_000;
+    t.with_nanosecond(nanos - nanos % 1_000_000).unwrap_or(t)
+}
+
+/// MOSIP's wire format `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`; also the stored form, which sorts
+/// lexicographically in time order.
+pub fn format_ts(t: &Timestamp) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Parses exactly `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (three fraction digits, literal `Z`, a real
+/// calendar date-time; no leap second).
+pub fn parse_ts(s: &str) -> Option<Timestamp> {
+    let b = s.as_bytes();
+    let shape_ok = b.len() == 24
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'.',
+            23 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape_ok {
+        return None;
+    }
+    let naive = NaiveDateTime::parse_from_str(&s[..23], "%Y-%m-%dT%H:%M:%S%.3f").ok()?;
+    if naive.nanosecond() >= 1_000_000_000 {
+        return None;
+    }
+    Some(naive.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_the_wire_format() {
+        let t = parse_ts("2025-07-01T10:15:30.123Z").unwrap();
+        assert_eq!(format_ts(&t), "2025-07-01T10:15:30.123Z");
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for bad in [
+            "2025-07-01T10:15:30Z",
+            "2025-07-01T10:15:30.12Z",
+            "2025-07-01T10:15:30.1234Z",
+            "2025-07-01T10:15:30.123",
+            "2025-07-01T10:15:30.123+00:00",
+            "2025-02-30T10:15:30.123Z",
+            "2025-07-01T24:00:00.000Z",
+            "2025-07-01T23:59:60.000Z",
+            "2025-07-01 10:15:30.123Z",
+            "",
+            "２025-07-01T10:15:30.123Z",
+        ] {
+            assert!(parse_ts(bad).is_none(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn system_clock_is_millisecond_precise() {
+        let now = SystemClock.now();
+        assert_eq!(now.nanosecond() % 1_000_000, 0);
+    }
+}

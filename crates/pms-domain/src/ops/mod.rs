@@ -1,0 +1,87 @@
+//! The operations of pms: each runs its spec's checks in order against a [`Tx`], writes the
+//! change and its audit record through the same `Tx`, and returns what happened. The caller (the
+//! API layer) commits.
+
+pub mod mappings;
+pub mod partners;
+pub mod policies;
+pub mod policy_groups;
+
+use crate::model::{AuditAction, AuditRecord, Ctx, DomainEvent};
+use crate::store::Tx;
+use crate::DomainError;
+use regex::Regex;
+use serde::Serialize;
+
+/// The configured rules the operations need (a subset of the service configuration).
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Canonical spellings; compared ignoring case.
+    pub allowed_policy_types: Vec<String>,
+    pub schema_url: String,
+    pub validity_years: u32,
+    /// The first entry is the default `lang_code`.
+    pub supported_languages: Vec<String>,
+    pub email_regex: Regex,
+}
+
+/// MOSIP's e-mail rule with `\w` written as ASCII.
+pub const DEFAULT_EMAIL_REGEX: &str =
+    r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_]+)*@[A-Za-z0-9_-]+(\.[A-Za-z0-9_]+)*(\.[a-z]{2,})$";
+
+/// A result plus the events the change must publish (the outbox seam).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome<T> {
+    pub value: T,
+    pub events: Vec<DomainEvent>,
+}
+
+impl<T> Outcome<T> {
+    pub fn quiet(value: T) -> Self {
+        Self {
+            value,
+            events: Vec::new(),
+        }
+    }
+}
+
+fn snapshot<T: Serialize>(v: &T) -> Option<serde_json::Value> {
+    // Serialising plain data structs cannot fail; keep the audit row rather than the error.
+    Some(serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
+}
+
+/// Writes the audit record of a change, in the caller's transaction.
+async fn audit<T: Serialize>(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    action: AuditAction,
+    entity_type: &str,
+    entity_id: &str,
+    before: Option<&T>,
+    after: &T,
+) -> Result<(), DomainError> {
+    let record = AuditRecord {
+        at: ctx.now,
+        actor: ctx.caller.user_id.clone(),
+        action: action.as_str().to_string(),
+        entity_type: entity_type.to_string(),
+        entity_id: entity_id.to_string(),
+        before: before.and_then(snapshot),
+        after: snapshot(after),
+        correlation_id: ctx.correlation_id.clone(),
+    };
+    tx.append_audit(&record).await?;
+    Ok(())
+}
+
+/// Entity type names of the audit trail.
+pub mod entity {
+    pub const POLICY_GROUP: &str = "POLICY_GROUP";
+    pub const POLICY: &str = "POLICY";
+    pub const PARTNER: &str = "PARTNER";
+    pub const MAPPING: &str = "PARTNER_POLICY_REQUEST";
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,118 @@
+//! The storage port. One trait pair, implemented once per backend (`pms-store-sqlite`,
+//! `pms-store-postgres`); the domain runs its ordered checks against a [`Tx`] and the backend
+//! guarantees that everything written through one `Tx` commits together or not at all.
+
+use crate::list::{
+    ListQuery, MappingFilter, MappingSortField, MappingSummary, Page, PolicyFilter,
+    PolicySortField, PolicySummary,
+};
+use crate::model::{AuditRecord, AuthPolicy, MappingRequest, Partner, PolicyGroup};
+use async_trait::async_trait;
+
+/// A uniqueness rule the database enforces; violations surface as [`StoreError::Conflict`] so
+/// that a race lost at commit time still ends in the domain's conflict code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    PolicyGroupName,
+    PolicyId,
+    PolicyNameInGroup,
+    PartnerId,
+    PartnerEmail,
+    /// At most one `InProgress` or `approved` request per (partner, policy).
+    LiveMapping,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unique constraint violated: {0:?}")]
+    Conflict(Constraint),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
+}
+
+/// A backend: hands out transactions.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Whether the database answers (health endpoint).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// A read-only transaction: a consistent snapshot for reads.
+    async fn read(&self) -> Result<Box<dyn Tx>, StoreError>;
+    /// A write transaction. Decisions taken inside it are serialised against other writers of
+    /// the same rows (SQLite: one writer at a time; PostgreSQL: row locks, see `*_for_update`).
+    async fn write(&self) -> Result<Box<dyn Tx>, StoreError>;
+}
+
+/// Everything an operation may read or write inside one transaction. Dropping a `Tx` without
+/// [`Tx::commit`] rolls it back.
+#[async_trait]
+pub trait Tx: Send {
+    // -- policy groups
+    async fn policy_group(&mut self, id: &str) -> Result<Option<PolicyGroup>, StoreError>;
+    async fn policy_group_by_name(&mut self, name: &str)
+        -> Result<Option<PolicyGroup>, StoreError>;
+    /// All groups, by name.
+    async fn policy_groups(&mut self) -> Result<Vec<PolicyGroup>, StoreError>;
+    async fn insert_policy_group(&mut self, g: &PolicyGroup) -> Result<(), StoreError>;
+    async fn update_policy_group(&mut self, g: &PolicyGroup) -> Result<(), StoreError>;
+
+    // -- auth policies
+    async fn policy(&mut self, id: &str) -> Result<Option<AuthPolicy>, StoreError>;
+    /// All policies, by creation time then id.
+    async fn policies(&mut self) -> Result<Vec<AuthPolicy>, StoreError>;
+    async fn policies_in_group(&mut self, group_id: &str) -> Result<Vec<AuthPolicy>, StoreError>;
+    async fn policy_by_name_in_group(
+        &mut self,
+        group_id: &str,
+        name: &str,
+    ) -> Result<Option<AuthPolicy>, StoreError>;
+    /// Policies of any group with this exact name.
+    async fn policies_named(&mut self, name: &str) -> Result<Vec<AuthPolicy>, StoreError>;
+    async fn list_policies(
+        &mut self,
+        q: &ListQuery<PolicySortField, PolicyFilter>,
+    ) -> Result<Page<PolicySummary>, StoreError>;
+    async fn insert_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError>;
+    async fn update_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError>;
+
+    // -- partners
+    async fn partner(&mut self, id: &str) -> Result<Option<Partner>, StoreError>;
+    async fn partner_by_email(&mut self, email: &str) -> Result<Option<Partner>, StoreError>;
+    /// Partners whose `user_id` is this user, by id.
+    async fn partners_of_user(&mut self, user_id: &str) -> Result<Vec<Partner>, StoreError>;
+    async fn insert_partner(&mut self, p: &Partner) -> Result<(), StoreError>;
+    async fn update_partner(&mut self, p: &Partner) -> Result<(), StoreError>;
+
+    // -- mapping requests
+    async fn mapping(&mut self, id: &str) -> Result<Option<MappingRequest>, StoreError>;
+    /// Like [`Tx::mapping`], and locks the row until commit where the backend needs a lock to
+    /// serialise two decisions on it.
+    async fn mapping_for_update(&mut self, id: &str) -> Result<Option<MappingRequest>, StoreError>;
+    async fn mappings_of(
+        &mut self,
+        partner_id: &str,
+        policy_id: &str,
+    ) -> Result<Vec<MappingRequest>, StoreError>;
+    async fn mappings_of_policy(
+        &mut self,
+        policy_id: &str,
+    ) -> Result<Vec<MappingRequest>, StoreError>;
+    async fn list_mappings(
+        &mut self,
+        q: &ListQuery<MappingSortField, MappingFilter>,
+    ) -> Result<Page<MappingSummary>, StoreError>;
+    async fn insert_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError>;
+    async fn update_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError>;
+
+    // -- audit
+    async fn append_audit(&mut self, a: &AuditRecord) -> Result<(), StoreError>;
+    /// The audit trail of one entity, oldest first.
+    async fn audit_of(
+        &mut self,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}

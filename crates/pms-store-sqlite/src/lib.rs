@@ -1,0 +1,688 @@
+//! The [`Store`] for embedded SQLite: pool set-up (WAL, foreign keys, busy timeout, full sync),
+//! embedded migrations, and every query of the [`Tx`] trait.
+//!
+//! Writers serialise with `BEGIN IMMEDIATE`, so a check-then-write inside one write transaction
+//! cannot be overtaken by another writer; unique indexes back the uniqueness rules anyway and
+//! their violations map to [`Constraint`]s in [`on_constraint`].
+#![forbid(unsafe_code)]
+
+mod rows;
+
+use async_trait::async_trait;
+use pms_domain::clock::format_ts;
+use pms_domain::list::{
+    ListQuery, MappingFilter, MappingSortField, MappingSummary, Page, PolicyFilter,
+    PolicySortField, PolicySummary, SortDir,
+};
+use pms_domain::model::{
+    AuditRecord, AuthPolicy, MappingRequest, Partner, PolicyGroup, PolicyState,
+};
+use pms_domain::store::{Constraint, Store, StoreError, Tx};
+use rows::{audit_from, group_from, mapping_from, partner_from, policy_from, summary_from};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connection settings taken from the service configuration.
+#[derive(Debug, Clone)]
+pub struct SqliteSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating the file and its directory if missing) the database at `settings.url`.
+    pub async fn connect(settings: &SqliteSettings) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(&settings.url)
+            .map_err(|e| StoreError::Unavailable(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit acknowledged to a caller survives a power loss, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(settings.connect_timeout)
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations (embedded in the binary).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// The one place where SQLite's unique-violation messages become domain constraints.
+fn on_constraint(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            let msg = db.message();
+            let c = if msg.contains("policy_group.name") {
+                Some(Constraint::PolicyGroupName)
+            } else if msg.contains("auth_policy.policy_group_id, auth_policy.name") {
+                Some(Constraint::PolicyNameInGroup)
+            } else if msg.contains("auth_policy.id") {
+                Some(Constraint::PolicyId)
+            } else if msg.contains("partner_email_ci_key") {
+                Some(Constraint::PartnerEmail)
+            } else if msg.contains("partner_policy_request.partner_id") {
+                Some(Constraint::LiveMapping)
+            } else if msg.contains("partner.id") {
+                Some(Constraint::PartnerId)
+            } else {
+                None
+            };
+            if let Some(c) = c {
+                return StoreError::Conflict(c);
+            }
+        }
+    }
+    unavailable(e)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let tx = self.pool.begin().await.map_err(unavailable)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(unavailable)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+}
+
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+const GROUP_COLS: &str =
+    "id, name, descr, is_active, user_id, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const POLICY_COLS: &str = "id, policy_group_id, name, descr, policy_type, version, policies, schema_url, is_active, valid_from, valid_to, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const PARTNER_COLS: &str = "id, name, address, contact_no, email_id, partner_type_code, policy_group_id, user_id, approval_status, is_active, lang_code, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const MAPPING_COLS: &str = "id, partner_id, policy_id, request_detail, status_code, request_datetimes, cr_by, cr_dtimes, upd_by, upd_dtimes";
+
+fn ts_opt(t: &Option<pms_domain::Timestamp>) -> Option<String> {
+    t.as_ref().map(format_ts)
+}
+
+impl SqliteTx {
+    async fn fetch_groups(
+        &mut self,
+        sql: &str,
+        arg: Option<&str>,
+    ) -> Result<Vec<PolicyGroup>, StoreError> {
+        let mut q = sqlx::query(sql);
+        if let Some(a) = arg {
+            q = q.bind(a.to_string());
+        }
+        q.fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(group_from)
+            .collect()
+    }
+
+    async fn fetch_policies(
+        &mut self,
+        sql: &str,
+        args: &[&str],
+    ) -> Result<Vec<AuthPolicy>, StoreError> {
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = q.bind(a.to_string());
+        }
+        q.fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(policy_from)
+            .collect()
+    }
+
+    async fn fetch_partners(&mut self, sql: &str, arg: &str) -> Result<Vec<Partner>, StoreError> {
+        sqlx::query(sql)
+            .bind(arg.to_string())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(partner_from)
+            .collect()
+    }
+
+    async fn fetch_mappings(
+        &mut self,
+        sql: &str,
+        args: &[&str],
+    ) -> Result<Vec<MappingRequest>, StoreError> {
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = q.bind(a.to_string());
+        }
+        q.fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(mapping_from)
+            .collect()
+    }
+}
+
+fn first<T>(v: Vec<T>) -> Option<T> {
+    v.into_iter().next()
+}
+
+fn dir_sql(d: SortDir) -> &'static str {
+    match d {
+        SortDir::Asc => "ASC",
+        SortDir::Desc => "DESC",
+    }
+}
+
+/// Appends `AND instr(lower(col), needle) > 0`: a literal, case-insensitive substring match
+/// (no LIKE, so `%` and `_` are plain characters). Needles arrive lower-cased.
+fn push_contains(qb: &mut QueryBuilder<'_, Sqlite>, col: &str, needle: &Option<String>) {
+    if let Some(n) = needle {
+        qb.push(format!(" AND instr(lower({col}), "));
+        qb.push_bind(n.clone());
+        qb.push(") > 0");
+    }
+}
+
+fn push_policy_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &PolicyFilter) {
+    qb.push(" FROM auth_policy p JOIN policy_group g ON g.id = p.policy_group_id WHERE 1 = 1");
+    push_contains(qb, "p.policy_type", &f.policy_type);
+    push_contains(qb, "p.id", &f.policy_id);
+    push_contains(qb, "p.name", &f.policy_name);
+    push_contains(qb, "p.descr", &f.policy_description);
+    push_contains(qb, "g.name", &f.policy_group_name);
+    match f.status {
+        Some(PolicyState::Draft) => qb.push(" AND p.schema_url IS NULL"),
+        Some(PolicyState::Activated) => {
+            qb.push(" AND p.schema_url IS NOT NULL AND p.is_active = 1")
+        }
+        Some(PolicyState::Deactivated) => {
+            qb.push(" AND p.schema_url IS NOT NULL AND p.is_active = 0")
+        }
+        None => qb,
+    };
+}
+
+fn push_mapping_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &MappingFilter) {
+    qb.push(
+        " FROM partner_policy_request r JOIN partner pa ON pa.id = r.partner_id \
+         JOIN auth_policy p ON p.id = r.policy_id LEFT JOIN policy_group g ON g.id = p.policy_group_id \
+         WHERE 1 = 1",
+    );
+    if let Some(owned) = &f.owned_by {
+        qb.push(" AND r.partner_id IN (");
+        let mut sep = qb.separated(", ");
+        for id in owned {
+            sep.push_bind(id.clone());
+        }
+        sep.push_unseparated(")");
+        if owned.is_empty() {
+            qb.push(" AND 1 = 0");
+        }
+    }
+    push_contains(qb, "r.partner_id", &f.partner_id);
+    push_contains(qb, "r.request_detail", &f.partner_comment);
+    push_contains(qb, "pa.name", &f.org_name);
+    push_contains(qb, "r.policy_id", &f.policy_id);
+    push_contains(qb, "p.name", &f.policy_name);
+    push_contains(qb, "g.name", &f.policy_group_name);
+    push_contains(qb, "pa.partner_type_code", &f.partner_type);
+    if let Some(s) = f.status {
+        qb.push(" AND r.status_code = ");
+        qb.push_bind(s.as_str());
+    }
+}
+
+fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, page: Option<pms_domain::list::PageReq>) {
+    if let Some(p) = page {
+        qb.push(" LIMIT ");
+        qb.push_bind(i64::from(p.page_size));
+        qb.push(" OFFSET ");
+        qb.push_bind(i64::try_from(p.offset()).unwrap_or(i64::MAX));
+    }
+}
+
+async fn count(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    tx: &mut Transaction<'static, Sqlite>,
+) -> Result<u64, StoreError> {
+    let n: i64 = qb
+        .build_query_scalar()
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn policy_group(&mut self, id: &str) -> Result<Option<PolicyGroup>, StoreError> {
+        let sql = format!("SELECT {GROUP_COLS} FROM policy_group WHERE id = ?");
+        Ok(first(self.fetch_groups(&sql, Some(id)).await?))
+    }
+
+    async fn policy_group_by_name(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<PolicyGroup>, StoreError> {
+        let sql = format!("SELECT {GROUP_COLS} FROM policy_group WHERE name = ?");
+        Ok(first(self.fetch_groups(&sql, Some(name)).await?))
+    }
+
+    async fn policy_groups(&mut self) -> Result<Vec<PolicyGroup>, StoreError> {
+        let sql = format!("SELECT {GROUP_COLS} FROM policy_group ORDER BY name, id");
+        self.fetch_groups(&sql, None).await
+    }
+
+    async fn insert_policy_group(&mut self, g: &PolicyGroup) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO policy_group ({GROUP_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&g.id)
+        .bind(&g.name)
+        .bind(&g.desc)
+        .bind(g.is_active)
+        .bind(&g.user_id)
+        .bind(&g.cr_by)
+        .bind(format_ts(&g.cr_dtimes))
+        .bind(&g.upd_by)
+        .bind(ts_opt(&g.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_policy_group(&mut self, g: &PolicyGroup) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE policy_group SET name = ?, descr = ?, is_active = ?, user_id = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?",
+        )
+        .bind(&g.name)
+        .bind(&g.desc)
+        .bind(g.is_active)
+        .bind(&g.user_id)
+        .bind(&g.upd_by)
+        .bind(ts_opt(&g.upd_dtimes))
+        .bind(&g.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn policy(&mut self, id: &str) -> Result<Option<AuthPolicy>, StoreError> {
+        let sql = format!("SELECT {POLICY_COLS} FROM auth_policy WHERE id = ?");
+        Ok(first(self.fetch_policies(&sql, &[id]).await?))
+    }
+
+    async fn policies(&mut self) -> Result<Vec<AuthPolicy>, StoreError> {
+        let sql = format!("SELECT {POLICY_COLS} FROM auth_policy ORDER BY cr_dtimes, id");
+        self.fetch_policies(&sql, &[]).await
+    }
+
+    async fn policies_in_group(&mut self, group_id: &str) -> Result<Vec<AuthPolicy>, StoreError> {
+        let sql = format!("SELECT {POLICY_COLS} FROM auth_policy WHERE policy_group_id = ? ORDER BY cr_dtimes, id");
+        self.fetch_policies(&sql, &[group_id]).await
+    }
+
+    async fn policy_by_name_in_group(
+        &mut self,
+        group_id: &str,
+        name: &str,
+    ) -> Result<Option<AuthPolicy>, StoreError> {
+        let sql =
+            format!("SELECT {POLICY_COLS} FROM auth_policy WHERE policy_group_id = ? AND name = ?");
+        Ok(first(self.fetch_policies(&sql, &[group_id, name]).await?))
+    }
+
+    async fn policies_named(&mut self, name: &str) -> Result<Vec<AuthPolicy>, StoreError> {
+        let sql =
+            format!("SELECT {POLICY_COLS} FROM auth_policy WHERE name = ? ORDER BY cr_dtimes, id");
+        self.fetch_policies(&sql, &[name]).await
+    }
+
+    async fn list_policies(
+        &mut self,
+        q: &ListQuery<PolicySortField, PolicyFilter>,
+    ) -> Result<Page<PolicySummary>, StoreError> {
+        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
+        push_policy_where(&mut cq, &q.filter);
+        let total = count(&mut cq, &mut self.tx).await?;
+        let mut qb = QueryBuilder::new(
+            "SELECT p.id, p.name, p.descr, p.policy_group_id, g.name AS group_name, p.schema_url, p.is_active, p.cr_dtimes, \
+             CASE WHEN p.schema_url IS NULL THEN 'draft' WHEN p.is_active = 1 THEN 'activated' ELSE 'deactivated' END AS status",
+        );
+        push_policy_where(&mut qb, &q.filter);
+        match q.sort {
+            Some(s) => {
+                let col = match s.field {
+                    PolicySortField::PolicyId => "p.id",
+                    PolicySortField::PolicyName => "p.name",
+                    PolicySortField::PolicyDescription => "p.descr",
+                    PolicySortField::PolicyGroupId => "p.policy_group_id",
+                    PolicySortField::PolicyGroupName => "g.name",
+                    PolicySortField::Status => "status",
+                    PolicySortField::CreatedDateTime => "p.cr_dtimes",
+                };
+                qb.push(format!(" ORDER BY {col} {}, p.id ASC", dir_sql(s.dir)));
+            }
+            None => {
+                qb.push(" ORDER BY p.cr_dtimes DESC, p.id ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .map(rows::policy_summary_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn insert_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO auth_policy ({POLICY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&p.id)
+        .bind(&p.policy_group_id)
+        .bind(&p.name)
+        .bind(&p.desc)
+        .bind(&p.policy_type)
+        .bind(&p.version)
+        .bind(p.policies.to_string())
+        .bind(&p.schema)
+        .bind(p.is_active)
+        .bind(format_ts(&p.valid_from))
+        .bind(format_ts(&p.valid_to))
+        .bind(&p.cr_by)
+        .bind(format_ts(&p.cr_dtimes))
+        .bind(&p.upd_by)
+        .bind(ts_opt(&p.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE auth_policy SET name = ?, descr = ?, version = ?, policies = ?, schema_url = ?, is_active = ?, \
+             upd_by = ?, upd_dtimes = ? WHERE id = ?",
+        )
+        .bind(&p.name)
+        .bind(&p.desc)
+        .bind(&p.version)
+        .bind(p.policies.to_string())
+        .bind(&p.schema)
+        .bind(p.is_active)
+        .bind(&p.upd_by)
+        .bind(ts_opt(&p.upd_dtimes))
+        .bind(&p.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn partner(&mut self, id: &str) -> Result<Option<Partner>, StoreError> {
+        let sql = format!("SELECT {PARTNER_COLS} FROM partner WHERE id = ?");
+        Ok(first(self.fetch_partners(&sql, id).await?))
+    }
+
+    async fn partner_by_email(&mut self, email: &str) -> Result<Option<Partner>, StoreError> {
+        let sql = format!("SELECT {PARTNER_COLS} FROM partner WHERE lower(email_id) = lower(?)");
+        Ok(first(self.fetch_partners(&sql, email).await?))
+    }
+
+    async fn partners_of_user(&mut self, user_id: &str) -> Result<Vec<Partner>, StoreError> {
+        let sql = format!("SELECT {PARTNER_COLS} FROM partner WHERE user_id = ? ORDER BY id");
+        self.fetch_partners(&sql, user_id).await
+    }
+
+    async fn insert_partner(&mut self, p: &Partner) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO partner ({PARTNER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(&p.address)
+        .bind(&p.contact_no)
+        .bind(&p.email_id)
+        .bind(&p.partner_type_code)
+        .bind(&p.policy_group_id)
+        .bind(&p.user_id)
+        .bind(p.approval_status.as_str())
+        .bind(p.is_active)
+        .bind(&p.lang_code)
+        .bind(&p.cr_by)
+        .bind(format_ts(&p.cr_dtimes))
+        .bind(&p.upd_by)
+        .bind(ts_opt(&p.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_partner(&mut self, p: &Partner) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE partner SET name = ?, address = ?, contact_no = ?, email_id = ?, policy_group_id = ?, \
+             approval_status = ?, is_active = ?, lang_code = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?",
+        )
+        .bind(&p.name)
+        .bind(&p.address)
+        .bind(&p.contact_no)
+        .bind(&p.email_id)
+        .bind(&p.policy_group_id)
+        .bind(p.approval_status.as_str())
+        .bind(p.is_active)
+        .bind(&p.lang_code)
+        .bind(&p.upd_by)
+        .bind(ts_opt(&p.upd_dtimes))
+        .bind(&p.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn mapping(&mut self, id: &str) -> Result<Option<MappingRequest>, StoreError> {
+        let sql = format!("SELECT {MAPPING_COLS} FROM partner_policy_request WHERE id = ?");
+        Ok(first(self.fetch_mappings(&sql, &[id]).await?))
+    }
+
+    async fn mapping_for_update(&mut self, id: &str) -> Result<Option<MappingRequest>, StoreError> {
+        // Write transactions are BEGIN IMMEDIATE: the whole database is already ours.
+        self.mapping(id).await
+    }
+
+    async fn mappings_of(
+        &mut self,
+        partner_id: &str,
+        policy_id: &str,
+    ) -> Result<Vec<MappingRequest>, StoreError> {
+        let sql = format!(
+            "SELECT {MAPPING_COLS} FROM partner_policy_request WHERE partner_id = ? AND policy_id = ? ORDER BY cr_dtimes, id"
+        );
+        self.fetch_mappings(&sql, &[partner_id, policy_id]).await
+    }
+
+    async fn mappings_of_policy(
+        &mut self,
+        policy_id: &str,
+    ) -> Result<Vec<MappingRequest>, StoreError> {
+        let sql = format!("SELECT {MAPPING_COLS} FROM partner_policy_request WHERE policy_id = ? ORDER BY cr_dtimes, id");
+        self.fetch_mappings(&sql, &[policy_id]).await
+    }
+
+    async fn list_mappings(
+        &mut self,
+        q: &ListQuery<MappingSortField, MappingFilter>,
+    ) -> Result<Page<MappingSummary>, StoreError> {
+        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
+        push_mapping_where(&mut cq, &q.filter);
+        let total = count(&mut cq, &mut self.tx).await?;
+        let mut qb = QueryBuilder::new(
+            "SELECT r.id, r.partner_id, pa.approval_status, pa.is_active, pa.name AS org_name, pa.partner_type_code, \
+             p.policy_group_id, g.name AS group_name, g.descr AS group_desc, r.policy_id, p.name AS policy_name, \
+             p.descr AS policy_desc, r.request_detail, r.status_code, r.cr_dtimes, r.upd_dtimes",
+        );
+        push_mapping_where(&mut qb, &q.filter);
+        match q.sort {
+            Some(s) => {
+                let col = match s.field {
+                    MappingSortField::PartnerId => "r.partner_id",
+                    MappingSortField::PartnerType => "pa.partner_type_code",
+                    MappingSortField::OrgName => "pa.name",
+                    MappingSortField::PolicyId => "r.policy_id",
+                    MappingSortField::PolicyGroupName => "g.name",
+                    MappingSortField::PolicyName => "p.name",
+                    MappingSortField::Status => "r.status_code",
+                    MappingSortField::RequestDetail => "r.request_detail",
+                    MappingSortField::CreatedDateTime => "r.cr_dtimes",
+                };
+                qb.push(format!(" ORDER BY {col} {}, r.id ASC", dir_sql(s.dir)));
+            }
+            None => {
+                qb.push(" ORDER BY r.cr_dtimes DESC, r.id ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let items = rows.iter().map(summary_from).collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn insert_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO partner_policy_request ({MAPPING_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&m.id)
+        .bind(&m.partner_id)
+        .bind(&m.policy_id)
+        .bind(&m.request_detail)
+        .bind(m.status.as_str())
+        .bind(format_ts(&m.request_datetimes))
+        .bind(&m.cr_by)
+        .bind(format_ts(&m.cr_dtimes))
+        .bind(&m.upd_by)
+        .bind(ts_opt(&m.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError> {
+        sqlx::query("UPDATE partner_policy_request SET status_code = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?")
+            .bind(m.status.as_str())
+            .bind(&m.upd_by)
+            .bind(ts_opt(&m.upd_dtimes))
+            .bind(&m.id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn append_audit(&mut self, a: &AuditRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, entity_type, entity_id, before, after, correlation_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(format_ts(&a.at))
+        .bind(&a.actor)
+        .bind(&a.action)
+        .bind(&a.entity_type)
+        .bind(&a.entity_id)
+        .bind(a.before.as_ref().map(ToString::to_string))
+        .bind(a.after.as_ref().map(ToString::to_string))
+        .bind(&a.correlation_id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn audit_of(
+        &mut self,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        sqlx::query(
+            "SELECT at, actor, action, entity_type, entity_id, before, after, correlation_id FROM audit_log \
+             WHERE entity_type = ? AND entity_id = ? ORDER BY id",
+        )
+        .bind(entity_type.to_string())
+        .bind(entity_id.to_string())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(unavailable)?
+        .iter()
+        .map(audit_from)
+        .collect()
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(unavailable)
+    }
+}

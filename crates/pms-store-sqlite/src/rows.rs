@@ -1,0 +1,174 @@
+//! Row → domain conversions. A value the domain cannot read is [`StoreError::Corrupt`], never
+//! a panic.
+
+use pms_domain::clock::parse_ts;
+use pms_domain::list::{MappingSummary, PolicySummary};
+use pms_domain::model::{
+    ApprovalStatus, AuditRecord, AuthPolicy, MappingRequest, MappingStatus, Partner, PolicyGroup,
+    PolicyState,
+};
+use pms_domain::{StoreError, Timestamp};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+fn get<T>(row: &SqliteRow, col: &str) -> Result<T, StoreError>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(col)
+        .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+fn ts(row: &SqliteRow, col: &str) -> Result<Timestamp, StoreError> {
+    let s: String = get(row, col)?;
+    parse_ts(&s).ok_or_else(|| StoreError::Corrupt(format!("{col}: bad timestamp {s:?}")))
+}
+
+fn ts_opt(row: &SqliteRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
+    let s: Option<String> = get(row, col)?;
+    s.map(|s| {
+        parse_ts(&s).ok_or_else(|| StoreError::Corrupt(format!("{col}: bad timestamp {s:?}")))
+    })
+    .transpose()
+}
+
+fn json(row: &SqliteRow, col: &str) -> Result<Option<serde_json::Value>, StoreError> {
+    let s: Option<String> = get(row, col)?;
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+pub(crate) fn group_from(row: &SqliteRow) -> Result<PolicyGroup, StoreError> {
+    Ok(PolicyGroup {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        desc: get(row, "descr")?,
+        is_active: get(row, "is_active")?,
+        user_id: get(row, "user_id")?,
+        cr_by: get(row, "cr_by")?,
+        cr_dtimes: ts(row, "cr_dtimes")?,
+        upd_by: get(row, "upd_by")?,
+        upd_dtimes: ts_opt(row, "upd_dtimes")?,
+    })
+}
+
+pub(crate) fn policy_from(row: &SqliteRow) -> Result<AuthPolicy, StoreError> {
+    Ok(AuthPolicy {
+        id: get(row, "id")?,
+        policy_group_id: get(row, "policy_group_id")?,
+        name: get(row, "name")?,
+        desc: get(row, "descr")?,
+        policy_type: get(row, "policy_type")?,
+        version: get(row, "version")?,
+        policies: json(row, "policies")?.unwrap_or(serde_json::Value::Null),
+        schema: get(row, "schema_url")?,
+        is_active: get(row, "is_active")?,
+        valid_from: ts(row, "valid_from")?,
+        valid_to: ts(row, "valid_to")?,
+        cr_by: get(row, "cr_by")?,
+        cr_dtimes: ts(row, "cr_dtimes")?,
+        upd_by: get(row, "upd_by")?,
+        upd_dtimes: ts_opt(row, "upd_dtimes")?,
+    })
+}
+
+pub(crate) fn partner_from(row: &SqliteRow) -> Result<Partner, StoreError> {
+    let status: String = get(row, "approval_status")?;
+    Ok(Partner {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        address: get(row, "address")?,
+        contact_no: get(row, "contact_no")?,
+        email_id: get(row, "email_id")?,
+        partner_type_code: get(row, "partner_type_code")?,
+        policy_group_id: get(row, "policy_group_id")?,
+        user_id: get(row, "user_id")?,
+        approval_status: ApprovalStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("approval_status {status:?}")))?,
+        is_active: get(row, "is_active")?,
+        lang_code: get(row, "lang_code")?,
+        cr_by: get(row, "cr_by")?,
+        cr_dtimes: ts(row, "cr_dtimes")?,
+        upd_by: get(row, "upd_by")?,
+        upd_dtimes: ts_opt(row, "upd_dtimes")?,
+    })
+}
+
+fn mapping_status(row: &SqliteRow) -> Result<MappingStatus, StoreError> {
+    let s: String = get(row, "status_code")?;
+    MappingStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("status_code {s:?}")))
+}
+
+pub(crate) fn mapping_from(row: &SqliteRow) -> Result<MappingRequest, StoreError> {
+    Ok(MappingRequest {
+        id: get(row, "id")?,
+        partner_id: get(row, "partner_id")?,
+        policy_id: get(row, "policy_id")?,
+        request_detail: get(row, "request_detail")?,
+        status: mapping_status(row)?,
+        request_datetimes: ts(row, "request_datetimes")?,
+        cr_by: get(row, "cr_by")?,
+        cr_dtimes: ts(row, "cr_dtimes")?,
+        upd_by: get(row, "upd_by")?,
+        upd_dtimes: ts_opt(row, "upd_dtimes")?,
+    })
+}
+
+pub(crate) fn policy_summary_from(row: &SqliteRow) -> Result<PolicySummary, StoreError> {
+    let schema: Option<String> = get(row, "schema_url")?;
+    let active: bool = get(row, "is_active")?;
+    Ok(PolicySummary {
+        policy_id: get(row, "id")?,
+        policy_name: get(row, "name")?,
+        policy_description: get(row, "descr")?,
+        policy_group_id: get(row, "policy_group_id")?,
+        policy_group_name: get(row, "group_name")?,
+        state: match (schema, active) {
+            (None, _) => PolicyState::Draft,
+            (Some(_), true) => PolicyState::Activated,
+            (Some(_), false) => PolicyState::Deactivated,
+        },
+        created: ts(row, "cr_dtimes")?,
+    })
+}
+
+pub(crate) fn summary_from(row: &SqliteRow) -> Result<MappingSummary, StoreError> {
+    let approval: String = get(row, "approval_status")?;
+    let active: bool = get(row, "is_active")?;
+    let partner_status = match (ApprovalStatus::parse(&approval), active) {
+        (Some(ApprovalStatus::InProgress), _) => "InProgress",
+        (Some(ApprovalStatus::Approved), true) => "activated",
+        (Some(ApprovalStatus::Approved), false) => "deactivated",
+        (None, _) => return Err(StoreError::Corrupt(format!("approval_status {approval:?}"))),
+    };
+    Ok(MappingSummary {
+        id: get(row, "id")?,
+        partner_id: get(row, "partner_id")?,
+        partner_status,
+        org_name: get(row, "org_name")?,
+        partner_type: get(row, "partner_type_code")?,
+        policy_group_id: get(row, "policy_group_id")?,
+        policy_group_name: get(row, "group_name")?,
+        policy_group_description: get(row, "group_desc")?,
+        policy_id: get(row, "policy_id")?,
+        policy_name: get(row, "policy_name")?,
+        policy_description: get(row, "policy_desc")?,
+        partner_comment: get(row, "request_detail")?,
+        status: mapping_status(row)?,
+        created: ts(row, "cr_dtimes")?,
+        updated: ts_opt(row, "upd_dtimes")?,
+    })
+}
+
+pub(crate) fn audit_from(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        at: ts(row, "at")?,
+        actor: get(row, "actor")?,
+        action: get(row, "action")?,
+        entity_type: get(row, "entity_type")?,
+        entity_id: get(row, "entity_id")?,
+        before: json(row, "before")?,
+        after: json(row, "after")?,
+        correlation_id: get(row, "correlation_id")?,
+    })
+}

@@ -1,0 +1,458 @@
+//! Service configuration: defaults → optional TOML file → `PMS_<SECTION>__<KEY>` environment
+//! (conventions.md §12). Lists may be written comma-separated in the environment.
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// A list of strings: a TOML array, or `a,b,c` in the environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct List(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for List {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seq(Vec<String>),
+            Text(String),
+        }
+        Ok(List(match Raw::deserialize(d)? {
+            Raw::Seq(v) => v,
+            Raw::Text(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        }))
+    }
+}
+
+fn list(items: &[&str]) -> List {
+    List(items.iter().map(|s| (*s).to_string()).collect())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub http: Http,
+    pub database: Database,
+    pub request: Request,
+    pub auth: Auth,
+    pub roles: BTreeMap<String, List>,
+    pub list: Lists,
+    pub policy: Policy,
+    pub partner: PartnerCfg,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    pub host: String,
+    pub port: u16,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// Empty: `sqlite://<data_dir>/pms.db`.
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+}
+
+impl std::fmt::Debug for Database {
+    // The URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .finish()
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub max_clock_skew_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    Dev,
+    Jwks,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    pub mode: AuthMode,
+    pub issuer: String,
+    pub jwks_uri: String,
+    pub allowed_algs: List,
+    pub leeway_seconds: u64,
+    pub allowed_audiences: List,
+    pub admin_roles: List,
+    pub partner_read_all_roles: List,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lists {
+    pub max_page_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Empty: the embedded schema.
+    pub auth_policy_schema_file: String,
+    pub allowed_auth_types: List,
+    pub allowed_policy_types: List,
+    pub schema_url: String,
+    pub validity_years: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerCfg {
+    pub supported_languages: List,
+    pub email_regex: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./pms-data"),
+            http: Http {
+                host: "127.0.0.1".into(),
+                port: 9109,
+                max_body_bytes: 65536,
+            },
+            database: Database {
+                url: String::new(),
+                max_connections: 10,
+                connect_timeout_secs: 5,
+            },
+            request: Request {
+                max_clock_skew_seconds: 0,
+            },
+            auth: Auth {
+                mode: AuthMode::Dev,
+                issuer: String::new(),
+                jwks_uri: String::new(),
+                allowed_algs: list(&["RS256", "PS256", "ES256"]),
+                leeway_seconds: 30,
+                allowed_audiences: List::default(),
+                admin_roles: list(&["PARTNER_ADMIN"]),
+                partner_read_all_roles: list(&["PARTNER_ADMIN", "RESIDENT"]),
+            },
+            roles: pms_api::roles::defaults()
+                .into_iter()
+                .map(|(k, v)| (k, List(v)))
+                .collect(),
+            list: Lists {
+                max_page_size: 1000,
+            },
+            policy: Policy {
+                auth_policy_schema_file: String::new(),
+                allowed_auth_types: list(&[
+                    "otp",
+                    "otp-request",
+                    "demo",
+                    "bio",
+                    "kyc",
+                    "kycauth",
+                    "kycexchange",
+                    "wla",
+                    "pin",
+                    "pwd",
+                    "kba",
+                    "keybinding",
+                    "kbt",
+                    "vciexchange",
+                ]),
+                allowed_policy_types: list(&["Auth"]),
+                schema_url: "https://schemas.mosip.io/v1/auth-policy".into(),
+                validity_years: 200,
+            },
+            partner: PartnerCfg {
+                supported_languages: list(&["eng"]),
+                email_regex: pms_domain::ops::DEFAULT_EMAIL_REGEX.into(),
+            },
+        }
+    }
+}
+
+/// Environment variables that belong to tooling, not to the service, and are never warned about.
+const NOT_CONFIG: &[&str] = &["PMS_TEST_POSTGRES_URL", "PMS_LOG_JSON"];
+
+/// The loaded configuration plus what loading noticed.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// `PMS_*` variables that name no key.
+    pub unknown_env: Vec<String>,
+}
+
+fn dotted_keys(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
+    if let serde_json::Value::Object(map) = v {
+        for (k, child) in map {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if child.is_object() && !(prefix.is_empty() && k == "roles_") {
+                dotted_keys(&key, child, out);
+            } else {
+                out.insert(key);
+            }
+        }
+    }
+}
+
+/// The dotted key of `PMS_SECTION__KEY`.
+fn env_key(var: &str) -> Option<String> {
+    var.strip_prefix("PMS_")
+        .map(|k| k.to_ascii_lowercase().replace("__", "."))
+}
+
+impl Config {
+    /// Defaults → `file` → environment (`env` given explicitly so tests need not touch the process).
+    pub fn load(file: Option<&Path>, env: &[(String, String)]) -> Result<Loaded, String> {
+        let defaults = Config::default();
+        let mut known = BTreeSet::new();
+        dotted_keys(
+            "",
+            &serde_json::to_value(&defaults).map_err(|e| e.to_string())?,
+            &mut known,
+        );
+        let mut figment = Figment::from(Serialized::defaults(&defaults));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(format!("config file {} does not exist", f.display()));
+            }
+            figment = figment.merge(Toml::file_exact(f));
+        }
+        let mut unknown_env = Vec::new();
+        let mut vars = Vec::new();
+        for (name, value) in env {
+            let Some(key) = env_key(name) else { continue };
+            if NOT_CONFIG.contains(&name.as_str()) {
+                continue;
+            }
+            let is_role = key
+                .strip_prefix("roles.")
+                .is_some_and(|r| !r.is_empty() && !r.contains('.'));
+            if known.contains(&key) || is_role {
+                vars.push((name.clone(), value.clone()));
+            } else {
+                unknown_env.push(name.clone());
+            }
+        }
+        // Values are parsed as figment's `Env` provider parses them (numbers, booleans, text).
+        for (name, value) in &vars {
+            if let Some(key) = env_key(name) {
+                let parsed: figment::value::Value = value
+                    .parse()
+                    .unwrap_or_else(|_| figment::value::Value::from(value.clone()));
+                figment = figment.merge(Serialized::global(&key, parsed));
+            }
+        }
+        let config: Config = figment.extract().map_err(|e| one_line(&e.to_string()))?;
+        config.validate()?;
+        Ok(Loaded {
+            config,
+            unknown_env,
+        })
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.auth.mode == AuthMode::Jwks {
+            if self.auth.issuer.trim().is_empty() {
+                return Err("auth.issuer is required when auth.mode = jwks".into());
+            }
+            if self.auth.jwks_uri.trim().is_empty() {
+                return Err("auth.jwks_uri is required when auth.mode = jwks".into());
+            }
+        }
+        for alg in &self.auth.allowed_algs.0 {
+            if !matches!(alg.as_str(), "RS256" | "PS256" | "ES256") {
+                return Err(format!(
+                    "auth.allowed_algs: {alg} is not allowed (RS256, PS256, ES256)"
+                ));
+            }
+        }
+        if self.auth.mode == AuthMode::Jwks && self.auth.allowed_algs.0.is_empty() {
+            return Err("auth.allowed_algs must not be empty".into());
+        }
+        for (key, roles) in &self.roles {
+            if roles.0.is_empty() {
+                return Err(format!("roles.{key} must not be empty"));
+            }
+        }
+        for (name, l) in [
+            ("auth.admin_roles", &self.auth.admin_roles),
+            ("policy.allowed_auth_types", &self.policy.allowed_auth_types),
+            (
+                "policy.allowed_policy_types",
+                &self.policy.allowed_policy_types,
+            ),
+            (
+                "partner.supported_languages",
+                &self.partner.supported_languages,
+            ),
+        ] {
+            if l.0.is_empty() {
+                return Err(format!("{name} must not be empty"));
+            }
+        }
+        if self.http.max_body_bytes == 0 {
+            return Err("http.max_body_bytes must be greater than 0".into());
+        }
+        if self.list.max_page_size == 0 {
+            return Err("list.max_page_size must be greater than 0".into());
+        }
+        regex::Regex::new(&self.partner.email_regex).map_err(|e| {
+            format!(
+                "partner.email_regex is not a valid regex: {}",
+                one_line(&e.to_string())
+            )
+        })?;
+        self.database_url()?;
+        Ok(())
+    }
+
+    /// The effective database URL; the scheme decides the backend.
+    pub fn database_url(&self) -> Result<String, String> {
+        let url = if self.database.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("pms.db").display())
+        } else {
+            self.database.url.clone()
+        };
+        if url.starts_with("sqlite:") {
+            Ok(url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Err("database.url: the PostgreSQL backend is not part of this build yet; use a sqlite: URL".into())
+        } else {
+            Err(format!(
+                "database.url: unknown scheme in {:?} (expected sqlite: or postgres:)",
+                redact_url(&url)
+            ))
+        }
+    }
+}
+
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_spec_defaults() {
+        let c = Config::load(None, &[]).unwrap().config;
+        assert_eq!(c.http.port, 9109);
+        assert_eq!(c.http.host, "127.0.0.1");
+        assert_eq!(c.auth.mode, AuthMode::Dev);
+        assert_eq!(c.database_url().unwrap(), "sqlite://./pms-data/pms.db");
+        assert_eq!(
+            c.roles["postoidcclient"].0,
+            vec!["AUTH_PARTNER", "PARTNER_ADMIN"]
+        );
+    }
+
+    #[test]
+    fn environment_overrides_file_and_splits_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pms.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/x\"\n[http]\nport = 1234\n[roles]\npostpartners = [\"A\"]\n",
+        )
+        .unwrap();
+        let loaded = Config::load(
+            Some(&file),
+            &env(&[
+                ("PMS_HTTP__PORT", "4321"),
+                ("PMS_ROLES__POSTOIDCCLIENT", "AUTH_PARTNER, X"),
+                ("PMS_NOPE__THING", "1"),
+                ("PMS_DATA_DIR", "/y"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        let c = loaded.config;
+        assert_eq!(c.http.port, 4321);
+        assert_eq!(c.data_dir, PathBuf::from("/y"));
+        assert_eq!(c.roles["postpartners"].0, vec!["A"]);
+        assert_eq!(c.roles["postoidcclient"].0, vec!["AUTH_PARTNER", "X"]);
+        assert_eq!(
+            c.roles["getpolicies"].0,
+            vec!["PARTNER_ADMIN", "POLICYMANAGER"]
+        );
+        assert_eq!(loaded.unknown_env, vec!["PMS_NOPE__THING".to_string()]);
+    }
+
+    #[test]
+    fn bad_configs_are_one_line_errors() {
+        for (vars, needle) in [
+            (env(&[("PMS_AUTH__MODE", "jwks")]), "auth.issuer"),
+            (
+                env(&[("PMS_AUTH__MODE", "jwks"), ("PMS_AUTH__ISSUER", "x")]),
+                "auth.jwks_uri",
+            ),
+            (env(&[("PMS_DATABASE__URL", "mysql://x")]), "unknown scheme"),
+            (env(&[("PMS_HTTP__PORT", "notaport")]), "port"),
+            (env(&[("PMS_AUTH__ALLOWED_ALGS", "HS256")]), "HS256"),
+            (env(&[("PMS_AUTH__MODE", "sideways")]), "mode"),
+        ] {
+            let err = Config::load(None, &vars).unwrap_err();
+            assert!(err.contains(needle), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        let mut c = Config::default();
+        c.database.url = "postgres://u:secret@h/db".into();
+        assert!(!format!("{c:?}").contains("secret"));
+    }
+}

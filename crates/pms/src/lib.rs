@@ -1,0 +1,166 @@
+//! The `pms` service as a library: configuration, wiring and the HTTP server, so that `main`
+//! only parses the command line and tests can start the real application on port 0.
+#![forbid(unsafe_code)]
+
+pub mod config;
+
+use anyhow::Context;
+use axum::extract::Request;
+use config::{AuthMode, Config};
+use pms_api::auth::{AuthSettings, Authenticator};
+use pms_api::{ApiSettings, AppState, Services};
+use pms_domain::ops::Rules;
+use pms_domain::policy_doc::{PolicyDocValidator, DEFAULT_SCHEMA};
+use pms_domain::{Clock, SystemClock};
+use pms_store_sqlite::{SqliteSettings, SqliteStore};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+/// Opens the configured store (creating and migrating an embedded database).
+pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+    let url = config.database_url().map_err(anyhow::Error::msg)?;
+    let store = SqliteStore::connect(&SqliteSettings {
+        url,
+        max_connections: config.database.max_connections,
+        connect_timeout: Duration::from_secs(config.database.connect_timeout_secs),
+    })
+    .await
+    .context("cannot open the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store)
+}
+
+fn algorithms(names: &[String]) -> anyhow::Result<Vec<jsonwebtoken_alg::Algorithm>> {
+    names
+        .iter()
+        .map(|n| {
+            n.parse::<jsonwebtoken_alg::Algorithm>()
+                .map_err(|_| anyhow::anyhow!("auth.allowed_algs: unknown algorithm {n}"))
+        })
+        .collect()
+}
+
+/// Re-export path for the JWT algorithm type (keeps `jsonwebtoken` an implementation detail of
+/// `pms-api`).
+mod jsonwebtoken_alg {
+    pub use pms_api::auth::Algorithm;
+}
+
+fn policy_validator(config: &Config) -> anyhow::Result<PolicyDocValidator> {
+    let file = &config.policy.auth_policy_schema_file;
+    let text = if file.is_empty() {
+        DEFAULT_SCHEMA.to_string()
+    } else {
+        std::fs::read_to_string(file)
+            .with_context(|| format!("policy.auth_policy_schema_file: cannot read {file}"))?
+    };
+    let schema: serde_json::Value =
+        serde_json::from_str(&text).context("policy.auth_policy_schema_file: not valid JSON")?;
+    PolicyDocValidator::new(&schema, config.policy.allowed_auth_types.0.clone())
+        .context("policy.auth_policy_schema_file")
+}
+
+/// A built application: store open and migrated, listener bound.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    store: SqliteStore,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Application::build`] with an injected clock (tests pin time with it).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = open_store(&config).await?;
+        let auth_settings = AuthSettings {
+            issuer: config.auth.issuer.clone(),
+            allowed_algs: algorithms(&config.auth.allowed_algs.0)?,
+            leeway_seconds: config.auth.leeway_seconds,
+            allowed_audiences: config.auth.allowed_audiences.0.clone(),
+            admin_roles: config.auth.admin_roles.0.clone(),
+            partner_read_all_roles: config.auth.partner_read_all_roles.0.clone(),
+        };
+        let auth = match config.auth.mode {
+            AuthMode::Dev => {
+                tracing::warn!(
+                    "auth.mode = dev: tokens come from the embedded dev issuer (`pms token`); \
+                     never use this mode in production"
+                );
+                Authenticator::dev(&config.data_dir, auth_settings, clock.clone())?
+            }
+            AuthMode::Jwks => Authenticator::jwks(
+                config.auth.jwks_uri.clone(),
+                auth_settings,
+                clock.clone(),
+                Duration::from_secs(10),
+            )?,
+        };
+        let rules = Rules {
+            allowed_policy_types: config.policy.allowed_policy_types.0.clone(),
+            schema_url: config.policy.schema_url.clone(),
+            validity_years: config.policy.validity_years,
+            supported_languages: config.partner.supported_languages.0.clone(),
+            email_regex: regex::Regex::new(&config.partner.email_regex)
+                .context("partner.email_regex")?,
+        };
+        let settings = ApiSettings {
+            max_body_bytes: config.http.max_body_bytes,
+            max_clock_skew_seconds: config.request.max_clock_skew_seconds,
+            max_page_size: config.list.max_page_size,
+            roles: config
+                .roles
+                .iter()
+                .map(|(k, v)| (k.clone(), v.0.clone()))
+                .collect(),
+        };
+        let state = AppState::new(Services {
+            store: Arc::new(store.clone()),
+            clock,
+            auth,
+            settings,
+            rules,
+            policy_validator: policy_validator(&config)?,
+        });
+        let addr = format!("{}:{}", config.http.host, config.http.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        Ok(Self {
+            listener,
+            state,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = NormalizePathLayer::trim_trailing_slash().layer(pms_api::router(self.state));
+        axum::serve(
+            self.listener,
+            axum::ServiceExt::<Request>::into_make_service(app),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server failed")?;
+        self.store.close().await;
+        Ok(())
+    }
+}

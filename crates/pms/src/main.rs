@@ -1,0 +1,149 @@
+//! `pms` command line: `serve`, `migrate`, `token`.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+use pms::config::{one_line, AuthMode, Config};
+use pms::Application;
+use pms_api::auth::DevIssuer;
+use pms_domain::{Clock, SystemClock};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "pms",
+    version,
+    about = "Partner management for MOSIP eSignet relying parties"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, then serve HTTP until SIGTERM or Ctrl-C.
+    Serve {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print a token of the embedded dev issuer (auth.mode = dev only).
+    Token {
+        #[arg(long)]
+        sub: String,
+        /// Comma-separated realm roles.
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn load(file: Option<&PathBuf>) -> anyhow::Result<Config> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let loaded = Config::load(file.map(PathBuf::as_path), &env).map_err(anyhow::Error::msg)?;
+    for name in &loaded.unknown_env {
+        tracing::warn!(variable = %name, "unknown PMS_* environment variable ignored");
+    }
+    Ok(loaded.config)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    // Logs go to stderr: stdout carries only what scripts read (the listening line, tokens).
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("PMS_LOG_JSON").is_ok_and(|v| v == "1") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { config } => {
+            let config = load(config.as_ref())?;
+            let app = Application::build(config).await?;
+            let addr = app.local_addr()?;
+            let mut out = std::io::stdout();
+            writeln!(out, "pms listening on {addr}")?;
+            out.flush()?;
+            tracing::info!(%addr, "serving");
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate { config } => {
+            let config = load(config.as_ref())?;
+            pms::open_store(&config).await?.close().await;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            sub,
+            roles,
+            ttl,
+            config,
+        } => {
+            let config = load(config.as_ref())?;
+            if config.auth.mode != AuthMode::Dev {
+                anyhow::bail!(
+                    "`pms token` works only with auth.mode = dev; with auth.mode = jwks ask your issuer ({}) for tokens",
+                    config.auth.issuer
+                );
+            }
+            let issuer = DevIssuer::load_or_create(&config.data_dir)?;
+            let token = issuer.mint(&sub, &roles, Duration::from_secs(ttl), SystemClock.now())?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pms: error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pms: error: {}", one_line(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
