@@ -1,0 +1,254 @@
+//! `spawn_app()` and typed request helpers.
+#![allow(dead_code)]
+
+use chrono::TimeZone;
+use pms::config::Config;
+use pms::Application;
+use pms_api::auth::DevIssuer;
+use pms_domain::clock::{format_ts, ManualClock};
+use pms_domain::Clock;
+use serde_json::{json, Value};
+use sqlx::Row;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const ADMIN: &[&str] = &["PARTNER_ADMIN"];
+pub const POLICY_MANAGER: &[&str] = &["POLICYMANAGER"];
+pub const AUTH_PARTNER: &[&str] = &["AUTH_PARTNER"];
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub clock: Arc<ManualClock>,
+    issuer: DevIssuer,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Starts the app with the default configuration changed by `adjust`.
+pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::load(None, &[]).unwrap().config;
+    config.data_dir = dir.path().to_path_buf();
+    config.http.port = 0;
+    adjust(&mut config);
+    let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap()));
+    let app = Application::build_with_clock(config, clock.clone()).await.unwrap();
+    let addr = app.local_addr().unwrap();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let issuer = DevIssuer::load_or_create(dir.path()).unwrap();
+    TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), dir, clock, issuer }
+}
+
+/// A v1 request envelope around `request`.
+pub fn envelope(request: Value) -> Value {
+    json!({ "id": "mosip.test", "version": "1.0", "requesttime": "2026-01-01T09:00:00.000Z", "metadata": {}, "request": request })
+}
+
+/// A V2 request envelope.
+pub fn envelope_v2(id: &str, request: Value) -> Value {
+    json!({ "id": id, "version": "1.0", "requestTime": "2026-01-01T09:00:00.000Z", "request": request })
+}
+
+/// The spec's example policy document (policies-and-partners.md §2.2).
+pub fn sample_policy() -> Value {
+    json!({
+        "authTokenType": "policy",
+        "allowedAuthTypes": [
+            { "authType": "bio", "authSubType": "FINGER", "mandatory": false },
+            { "authType": "otp", "authSubType": "", "mandatory": false },
+            { "authType": "kycauth", "authSubType": "", "mandatory": false },
+            { "authType": "kycexchange", "authSubType": "", "mandatory": false },
+            { "authType": "wla", "authSubType": "", "mandatory": false }
+        ],
+        "allowedKycAttributes": [
+            { "attributeName": "fullName" }, { "attributeName": "gender" }, { "attributeName": "email" }
+        ]
+    })
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    /// `errors[*].errorCode`.
+    pub fn codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["errorCode"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+    pub fn messages(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["message"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+    /// Asserts exactly one error with this code and message (HTTP 200).
+    #[track_caller]
+    pub fn assert_error(&self, code: &str, message: &str) {
+        assert_eq!(self.status, 200, "{}", self.body);
+        assert_eq!(self.codes(), vec![code.to_string()], "{}", self.body);
+        assert_eq!(self.messages(), vec![message.to_string()], "{}", self.body);
+        assert!(self.body["response"].is_null(), "{}", self.body);
+    }
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "{}", self.body);
+        assert_eq!(self.body["errors"], json!([]), "{}", self.body);
+        &self.body["response"]
+    }
+}
+
+impl TestApp {
+    pub fn token(&self, user: &str, roles: &[&str]) -> String {
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_string()).collect();
+        self.issuer.mint(user, &roles, Duration::from_secs(3600), self.clock.now()).unwrap()
+    }
+
+    /// Sends `method path` with an optional bearer token and JSON body.
+    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
+        let mut rb = self.client.request(method.parse().unwrap(), format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.header("content-type", "application/json").body(b.to_string());
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp { status, body, headers }
+    }
+
+    /// `method path` as `user` with `roles`, body wrapped in a v1 envelope.
+    pub async fn call(&self, method: &str, path: &str, user: &str, roles: &[&str], request: Option<Value>) -> Resp {
+        let token = self.token(user, roles);
+        let body = request.map(envelope);
+        self.send(method, path, Some(&token), body.as_ref()).await
+    }
+
+    pub async fn get(&self, path: &str, user: &str, roles: &[&str]) -> Resp {
+        self.call("GET", path, user, roles, None).await
+    }
+
+    // ---- building blocks of the journey
+
+    pub async fn create_group(&self, name: &str) -> String {
+        let r = self
+            .call("POST", "/v1/policymanager/policies/group/new", "pm1", POLICY_MANAGER, Some(json!({ "name": name, "desc": "group " })))
+            .await;
+        r.ok()["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn create_policy(&self, group_name: &str, name: &str) -> String {
+        let r = self
+            .call(
+                "POST",
+                "/v1/policymanager/policies",
+                "pm1",
+                POLICY_MANAGER,
+                Some(json!({ "policyGroupName": group_name, "policyType": "Auth", "name": name,
+                             "desc": "desc", "version": "1.0", "policies": sample_policy() })),
+            )
+            .await;
+        r.ok()["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn publish(&self, policy_id: &str, group_id: &str) {
+        self.call("POST", &format!("/v1/policymanager/policies/{policy_id}/group/{group_id}/publish"), "pm1", POLICY_MANAGER, None)
+            .await
+            .ok();
+    }
+
+    /// A group with one published policy: (group id, policy id).
+    pub async fn published_policy(&self, group_name: &str, policy_name: &str) -> (String, String) {
+        let g = self.create_group(group_name).await;
+        let p = self.create_policy(group_name, policy_name).await;
+        self.publish(&p, &g).await;
+        (g, p)
+    }
+
+    pub async fn register_partner(&self, partner_id: &str, group_name: &str) -> Resp {
+        self.call(
+            "POST",
+            "/v1/partnermanager/partners",
+            partner_id,
+            AUTH_PARTNER,
+            Some(json!({ "partnerId": partner_id, "policyGroup": group_name, "organizationName": "Org of ".to_string() + partner_id,
+                         "address": "12 Main Street", "contactNumber": "9876543210",
+                         "emailId": format!("{partner_id}@example.org"), "partnerType": "Auth_Partner" })),
+        )
+        .await
+    }
+
+    pub async fn activate_partner(&self, partner_id: &str) {
+        self.call("PATCH", &format!("/v1/partnermanager/partners/{partner_id}"), "admin1", ADMIN, Some(json!({ "status": "Active" })))
+            .await
+            .ok();
+    }
+
+    pub async fn request_mapping(&self, partner_id: &str, policy_name: &str) -> Resp {
+        self.call(
+            "POST",
+            &format!("/v1/partnermanager/partners/{partner_id}/policy/map"),
+            partner_id,
+            AUTH_PARTNER,
+            Some(json!({ "policyName": policy_name, "useCaseDescription": "login for health portal" })),
+        )
+        .await
+    }
+
+    /// Every row of every table, as text: "nothing changed" means this is equal before and after.
+    pub async fn dump(&self) -> String {
+        let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let mut out = String::new();
+        for table in ["policy_group", "auth_policy", "partner", "partner_policy_request", "audit_log"] {
+            let cols: Vec<String> = sqlx::query(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect();
+            let sql = format!("SELECT json_group_array(json_array({})) FROM (SELECT * FROM {table} ORDER BY rowid)", cols.join(", "));
+            let rows: String = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
+            out.push_str(&format!("{table}: {rows}\n"));
+        }
+        pool.close().await;
+        out
+    }
+
+    /// The number of audit rows.
+    pub async fn audit_count(&self) -> i64 {
+        let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+/// Runs `f` and asserts the database did not change.
+#[macro_export]
+macro_rules! unchanged {
+    ($app:expr, $body:expr) => {{
+        let before = $app.dump().await;
+        let r = $body;
+        assert_eq!(before, $app.dump().await, "the request changed the database");
+        r
+    }};
+}
+
+pub fn now_str(app: &TestApp) -> String {
+    format_ts(&app.clock.now())
+}

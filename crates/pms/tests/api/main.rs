@@ -1,0 +1,10 @@
+//! Black-box API tests: each test starts the real application on port 0 with a fresh SQLite
+//! database and talks HTTP to it.
+
+mod helpers;
+
+mod auth;
+mod lifecycle;
+mod mappings;
+mod partners;
+mod policies;
