@@ -169,6 +169,15 @@ impl TestApp {
             .ok();
     }
 
+    /// A published policy in the existing group `group_name`: the policy id.
+    pub async fn published_policy_in(&self, group_name: &str, policy_name: &str) -> String {
+        let p = self.create_policy(group_name, policy_name).await;
+        let all = self.get(&format!("/v1/policymanager/policies/{p}"), "pm1", POLICY_MANAGER).await;
+        let g = all.ok()["policyGroupId"].as_str().unwrap().to_string();
+        self.publish(&p, &g).await;
+        p
+    }
+
     /// A group with one published policy: (group id, policy id).
     pub async fn published_policy(&self, group_name: &str, policy_name: &str) -> (String, String) {
         let g = self.create_group(group_name).await;
