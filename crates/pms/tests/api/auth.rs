@@ -27,7 +27,12 @@ async fn missing_token_is_401() {
     assert_401(&app.send("GET", PATH, None, None).await);
     // an unauthenticated body is never parsed: malformed JSON still gets 401
     let r = unchanged!(app, {
-        app.client.post(format!("{}/v1/policymanager/policies/group/new", app.base)).body("{").send().await.unwrap()
+        app.client
+            .post(format!("{}/v1/policymanager/policies/group/new", app.base))
+            .body("{")
+            .send()
+            .await
+            .unwrap()
     });
     assert_eq!(r.status(), 401);
 }
@@ -45,7 +50,14 @@ async fn token_of_another_key_is_401() {
     let app = spawn_app().await;
     let other_dir = tempfile::tempdir().unwrap();
     let other = pms_api::auth::DevIssuer::load_or_create(other_dir.path()).unwrap();
-    let t = other.mint("pm1", &["POLICYMANAGER".to_string()], std::time::Duration::from_secs(600), app.clock.now()).unwrap();
+    let t = other
+        .mint(
+            "pm1",
+            &["POLICYMANAGER".to_string()],
+            std::time::Duration::from_secs(600),
+            app.clock.now(),
+        )
+        .unwrap();
     assert_401(&app.send("GET", PATH, Some(&t), None).await);
 }
 
@@ -69,7 +81,13 @@ async fn alg_none_is_401() {
 async fn cookie_token_is_accepted_and_header_wins() {
     let app = spawn_app().await;
     let t = app.token("pm1", POLICY_MANAGER);
-    let r = app.client.get(format!("{}{PATH}", app.base)).header("cookie", format!("other=1; Authorization={t}")).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}{PATH}", app.base))
+        .header("cookie", format!("other=1; Authorization={t}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let r = app
         .client
@@ -104,12 +122,18 @@ async fn start_issuer() -> Issuer {
     jwk["alg"] = json!("ES256");
     // Keycloak also lists an encryption key; it must be skipped, not break the set.
     let jwks = json!({ "keys": [ { "kid": "enc", "kty": "RSA", "use": "enc", "alg": "RSA-OAEP", "n": "AQAB", "e": "AQAB" }, jwk ] });
-    let router = axum::Router::new().route("/certs", get(move || async move { axum::Json(jwks.clone()) }));
+    let router = axum::Router::new().route(
+        "/certs",
+        get(move || async move { axum::Json(jwks.clone()) }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let pem = secret.to_pkcs8_pem(LineEnding::LF).unwrap();
-    Issuer { key: EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(), jwks_uri: format!("http://{addr}/certs") }
+    Issuer {
+        key: EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
+        jwks_uri: format!("http://{addr}/certs"),
+    }
 }
 
 const ISS: &str = "https://kc.example/auth/realms/mosip";
@@ -138,19 +162,31 @@ async fn jwks_mode_checks_issuer_audience_and_lifetime() {
     };
     let good = kc_token(&issuer, claims(ISS, json!(["account", "pms"]), now + 300));
     assert_eq!(app.send("GET", PATH, Some(&good), None).await.status, 200);
-    let azp = kc_token(&issuer, json!({ "iss": ISS, "azp": "pms", "exp": now + 300, "preferred_username": "pm1", "realm_access": { "roles": ["POLICYMANAGER"] } }));
+    let azp = kc_token(
+        &issuer,
+        json!({ "iss": ISS, "azp": "pms", "exp": now + 300, "preferred_username": "pm1", "realm_access": { "roles": ["POLICYMANAGER"] } }),
+    );
     assert_eq!(app.send("GET", PATH, Some(&azp), None).await.status, 200);
     for bad in [
         claims("https://evil.example/realms/mosip", json!("pms"), now + 300),
         claims(ISS, json!("other"), now + 300),
         claims(ISS, json!("pms"), now - 300),
     ] {
-        assert_401(&app.send("GET", PATH, Some(&kc_token(&issuer, bad)), None).await);
+        assert_401(
+            &app.send("GET", PATH, Some(&kc_token(&issuer, bad)), None)
+                .await,
+        );
     }
-    let future = kc_token(&issuer, json!({ "iss": ISS, "aud": "pms", "exp": now + 600, "nbf": now + 300, "preferred_username": "pm1" }));
+    let future = kc_token(
+        &issuer,
+        json!({ "iss": ISS, "aud": "pms", "exp": now + 600, "nbf": now + 300, "preferred_username": "pm1" }),
+    );
     assert_401(&app.send("GET", PATH, Some(&future), None).await);
     // the dev issuer's tokens mean nothing in jwks mode
-    assert_401(&app.send("GET", PATH, Some(&app.token("pm1", POLICY_MANAGER)), None).await);
+    assert_401(
+        &app.send("GET", PATH, Some(&app.token("pm1", POLICY_MANAGER)), None)
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -162,33 +198,100 @@ async fn jwks_mode_with_unreachable_issuer_is_401_not_500() {
     })
     .await;
     let issuer = start_issuer().await;
-    let t = kc_token(&issuer, json!({ "iss": ISS, "exp": app.clock.now().timestamp() + 60, "preferred_username": "u" }));
+    let t = kc_token(
+        &issuer,
+        json!({ "iss": ISS, "exp": app.clock.now().timestamp() + 60, "preferred_username": "u" }),
+    );
     assert_401(&app.send("GET", PATH, Some(&t), None).await);
 }
 
 /// Every endpoint of this service with its role key (conventions.md §8.3).
 const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/v1/partnermanager/partners", "postpartners"),
-    ("GET", "/v1/partnermanager/partners/p1", "getpartnerspartnerid"),
+    (
+        "GET",
+        "/v1/partnermanager/partners/p1",
+        "getpartnerspartnerid",
+    ),
     ("PATCH", "/v1/partnermanager/partners/p1", "patchpartners"),
-    ("POST", "/v1/partnermanager/partners/p1/policy/map", "postpartnerspolicymap"),
-    ("PUT", "/v1/partnermanager/partners/policy/k1", "putpartnerspolicymapping"),
-    ("GET", "/v1/partnermanager/partner-policy-requests", "getallpartnerpolicymappingrequests"),
-    ("POST", "/v1/policymanager/policies/group/new", "postpoliciesgroupnew"),
-    ("PUT", "/v1/policymanager/policies/group/g1", "putpoliciesgrouppolicygroupid"),
-    ("PATCH", "/v1/policymanager/policies/group/g1", "patchdeactivatepolicygroup"),
-    ("GET", "/v1/policymanager/policies/group/g1", "getpoliciesgrouppolicygroupid"),
-    ("GET", "/v1/policymanager/policies/group/all", "getpoliciesgroupall"),
-    ("GET", "/v1/policymanager/policies/policy-groups", "getpolicygroups"),
+    (
+        "POST",
+        "/v1/partnermanager/partners/p1/policy/map",
+        "postpartnerspolicymap",
+    ),
+    (
+        "PUT",
+        "/v1/partnermanager/partners/policy/k1",
+        "putpartnerspolicymapping",
+    ),
+    (
+        "GET",
+        "/v1/partnermanager/partner-policy-requests",
+        "getallpartnerpolicymappingrequests",
+    ),
+    (
+        "POST",
+        "/v1/policymanager/policies/group/new",
+        "postpoliciesgroupnew",
+    ),
+    (
+        "PUT",
+        "/v1/policymanager/policies/group/g1",
+        "putpoliciesgrouppolicygroupid",
+    ),
+    (
+        "PATCH",
+        "/v1/policymanager/policies/group/g1",
+        "patchdeactivatepolicygroup",
+    ),
+    (
+        "GET",
+        "/v1/policymanager/policies/group/g1",
+        "getpoliciesgrouppolicygroupid",
+    ),
+    (
+        "GET",
+        "/v1/policymanager/policies/group/all",
+        "getpoliciesgroupall",
+    ),
+    (
+        "GET",
+        "/v1/policymanager/policies/policy-groups",
+        "getpolicygroups",
+    ),
     ("POST", "/v1/policymanager/policies", "postpolicies"),
-    ("PUT", "/v1/policymanager/policies/p1", "putpoliciespolicyid"),
-    ("POST", "/v1/policymanager/policies/p1/group/g1/publish", "postpoliciespolicyidgrouppublish"),
-    ("PATCH", "/v1/policymanager/policies/p1/group/g1", "patchpoliciespolicyidgrouppolicygroupid"),
-    ("PATCH", "/v1/policymanager/policies/p1", "patchdeactivatepolicy"),
-    ("GET", "/v1/policymanager/policies/p1", "getpoliciespolicyid"),
+    (
+        "PUT",
+        "/v1/policymanager/policies/p1",
+        "putpoliciespolicyid",
+    ),
+    (
+        "POST",
+        "/v1/policymanager/policies/p1/group/g1/publish",
+        "postpoliciespolicyidgrouppublish",
+    ),
+    (
+        "PATCH",
+        "/v1/policymanager/policies/p1/group/g1",
+        "patchpoliciespolicyidgrouppolicygroupid",
+    ),
+    (
+        "PATCH",
+        "/v1/policymanager/policies/p1",
+        "patchdeactivatepolicy",
+    ),
+    (
+        "GET",
+        "/v1/policymanager/policies/p1",
+        "getpoliciespolicyid",
+    ),
     ("GET", "/v1/policymanager/policies", "getpolicies"),
     ("GET", "/v1/policymanager/policies/v2", "getallpolicies"),
-    ("GET", "/v1/policymanager/policies/active/group/g1", "getactivegroupgroupname"),
+    (
+        "GET",
+        "/v1/policymanager/policies/active/group/g1",
+        "getactivegroupgroupname",
+    ),
 ];
 
 #[tokio::test]
@@ -199,13 +302,23 @@ async fn every_role_table_row_is_enforced() {
     let body = envelope(json!({}));
     for (method, path, key) in TABLE {
         let allowed = &defaults[*key];
-        let r = unchanged!(app, app.send(method, path, Some(&outsider), Some(&body)).await);
+        let r = unchanged!(
+            app,
+            app.send(method, path, Some(&outsider), Some(&body)).await
+        );
         assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
-        assert_eq!(r.body["errors"], json!([{ "errorCode": "KER-ATH-403", "message": "Forbidden" }]));
+        assert_eq!(
+            r.body["errors"],
+            json!([{ "errorCode": "KER-ATH-403", "message": "Forbidden" }])
+        );
         for role in allowed {
             let t = app.token("p1", &[role.as_str()]);
             let r = app.send(method, path, Some(&t), Some(&body)).await;
-            assert!(r.status != 403 && r.status != 401, "{method} {path} with {role}: {}", r.body);
+            assert!(
+                r.status != 403 && r.status != 401,
+                "{method} {path} with {role}: {}",
+                r.body
+            );
         }
     }
 }
@@ -213,7 +326,10 @@ async fn every_role_table_row_is_enforced() {
 #[tokio::test]
 async fn configured_roles_replace_the_defaults() {
     let app = spawn_with(|c| {
-        c.roles.insert("getpoliciesgroupall".into(), pms::config::List(vec!["AUDITOR".into()]));
+        c.roles.insert(
+            "getpoliciesgroupall".into(),
+            pms::config::List(vec!["AUDITOR".into()]),
+        );
     })
     .await;
     assert_eq!(app.get(PATH, "pm1", POLICY_MANAGER).await.status, 403);

@@ -35,12 +35,22 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.data_dir = dir.path().to_path_buf();
     config.http.port = 0;
     adjust(&mut config);
-    let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap()));
-    let app = Application::build_with_clock(config, clock.clone()).await.unwrap();
+    let clock = Arc::new(ManualClock::new(
+        chrono::Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap(),
+    ));
+    let app = Application::build_with_clock(config, clock.clone())
+        .await
+        .unwrap();
     let addr = app.local_addr().unwrap();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let issuer = DevIssuer::load_or_create(dir.path()).unwrap();
-    TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), dir, clock, issuer }
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        dir,
+        clock,
+        issuer,
+    }
 }
 
 /// A v1 request envelope around `request`.
@@ -81,13 +91,21 @@ impl Resp {
     pub fn codes(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| a.iter().map(|e| e["errorCode"].as_str().unwrap_or("").to_string()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["errorCode"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
     pub fn messages(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| a.iter().map(|e| e["message"].as_str().unwrap_or("").to_string()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["message"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
     /// Asserts exactly one error with this code and message (HTTP 200).
@@ -109,28 +127,51 @@ impl Resp {
 impl TestApp {
     pub fn token(&self, user: &str, roles: &[&str]) -> String {
         let roles: Vec<String> = roles.iter().map(|r| (*r).to_string()).collect();
-        self.issuer.mint(user, &roles, Duration::from_secs(3600), self.clock.now()).unwrap()
+        self.issuer
+            .mint(user, &roles, Duration::from_secs(3600), self.clock.now())
+            .unwrap()
     }
 
     /// Sends `method path` with an optional bearer token and JSON body.
-    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
-        let mut rb = self.client.request(method.parse().unwrap(), format!("{}{}", self.base, path));
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut rb = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{}", self.base, path));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
         }
         if let Some(b) = body {
-            rb = rb.header("content-type", "application/json").body(b.to_string());
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
         let r = rb.send().await.unwrap();
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp { status, body, headers }
+        Resp {
+            status,
+            body,
+            headers,
+        }
     }
 
     /// `method path` as `user` with `roles`, body wrapped in a v1 envelope.
-    pub async fn call(&self, method: &str, path: &str, user: &str, roles: &[&str], request: Option<Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        user: &str,
+        roles: &[&str],
+        request: Option<Value>,
+    ) -> Resp {
         let token = self.token(user, roles);
         let body = request.map(envelope);
         self.send(method, path, Some(&token), body.as_ref()).await
@@ -144,7 +185,13 @@ impl TestApp {
 
     pub async fn create_group(&self, name: &str) -> String {
         let r = self
-            .call("POST", "/v1/policymanager/policies/group/new", "pm1", POLICY_MANAGER, Some(json!({ "name": name, "desc": "group " })))
+            .call(
+                "POST",
+                "/v1/policymanager/policies/group/new",
+                "pm1",
+                POLICY_MANAGER,
+                Some(json!({ "name": name, "desc": "group " })),
+            )
             .await;
         r.ok()["id"].as_str().unwrap().to_string()
     }
@@ -156,23 +203,37 @@ impl TestApp {
                 "/v1/policymanager/policies",
                 "pm1",
                 POLICY_MANAGER,
-                Some(json!({ "policyGroupName": group_name, "policyType": "Auth", "name": name,
-                             "desc": "desc", "version": "1.0", "policies": sample_policy() })),
+                Some(
+                    json!({ "policyGroupName": group_name, "policyType": "Auth", "name": name,
+                             "desc": "desc", "version": "1.0", "policies": sample_policy() }),
+                ),
             )
             .await;
         r.ok()["id"].as_str().unwrap().to_string()
     }
 
     pub async fn publish(&self, policy_id: &str, group_id: &str) {
-        self.call("POST", &format!("/v1/policymanager/policies/{policy_id}/group/{group_id}/publish"), "pm1", POLICY_MANAGER, None)
-            .await
-            .ok();
+        self.call(
+            "POST",
+            &format!("/v1/policymanager/policies/{policy_id}/group/{group_id}/publish"),
+            "pm1",
+            POLICY_MANAGER,
+            None,
+        )
+        .await
+        .ok();
     }
 
     /// A published policy in the existing group `group_name`: the policy id.
     pub async fn published_policy_in(&self, group_name: &str, policy_name: &str) -> String {
         let p = self.create_policy(group_name, policy_name).await;
-        let all = self.get(&format!("/v1/policymanager/policies/{p}"), "pm1", POLICY_MANAGER).await;
+        let all = self
+            .get(
+                &format!("/v1/policymanager/policies/{p}"),
+                "pm1",
+                POLICY_MANAGER,
+            )
+            .await;
         let g = all.ok()["policyGroupId"].as_str().unwrap().to_string();
         self.publish(&p, &g).await;
         p
@@ -200,9 +261,15 @@ impl TestApp {
     }
 
     pub async fn activate_partner(&self, partner_id: &str) {
-        self.call("PATCH", &format!("/v1/partnermanager/partners/{partner_id}"), "admin1", ADMIN, Some(json!({ "status": "Active" })))
-            .await
-            .ok();
+        self.call(
+            "PATCH",
+            &format!("/v1/partnermanager/partners/{partner_id}"),
+            "admin1",
+            ADMIN,
+            Some(json!({ "status": "Active" })),
+        )
+        .await
+        .ok();
     }
 
     pub async fn request_mapping(&self, partner_id: &str, policy_name: &str) -> Resp {
@@ -221,14 +288,21 @@ impl TestApp {
         let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         let mut out = String::new();
-        for table in ["policy_group", "auth_policy", "partner", "partner_policy_request", "audit_log"] {
-            let cols: Vec<String> = sqlx::query(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                .fetch_all(&pool)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get::<String, _>(0))
-                .collect();
+        for table in [
+            "policy_group",
+            "auth_policy",
+            "partner",
+            "partner_policy_request",
+            "audit_log",
+        ] {
+            let cols: Vec<String> =
+                sqlx::query(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get::<String, _>(0))
+                    .collect();
             let sql = format!("SELECT json_group_array(json_array({})) FROM (SELECT * FROM {table} ORDER BY rowid)", cols.join(", "));
             let rows: String = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
             out.push_str(&format!("{table}: {rows}\n"));
@@ -241,7 +315,10 @@ impl TestApp {
     pub async fn audit_count(&self) -> i64 {
         let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&pool).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         pool.close().await;
         n
     }
@@ -253,7 +330,11 @@ macro_rules! unchanged {
     ($app:expr, $body:expr) => {{
         let before = $app.dump().await;
         let r = $body;
-        assert_eq!(before, $app.dump().await, "the request changed the database");
+        assert_eq!(
+            before,
+            $app.dump().await,
+            "the request changed the database"
+        );
         r
     }};
 }

@@ -11,12 +11,27 @@ async fn journey_from_empty_database_to_approved_mapping() {
     let (group_id, policy_id) = app.published_policy("health group", "health policy").await;
     app.register_partner("rp-1", "health group").await.ok();
     app.activate_partner("rp-1").await;
-    let key = app.request_mapping("rp-1", "health policy").await.ok()["mappingkey"].as_str().unwrap().to_string();
+    let key = app.request_mapping("rp-1", "health policy").await.ok()["mappingkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = app
-        .call("PUT", &format!("/v1/partnermanager/partners/policy/{key}"), "admin1", ADMIN, Some(json!({ "status": "Approved" })))
+        .call(
+            "PUT",
+            &format!("/v1/partnermanager/partners/policy/{key}"),
+            "admin1",
+            ADMIN,
+            Some(json!({ "status": "Approved" })),
+        )
         .await;
     assert_eq!(r.ok(), &json!("Policy mapping approved successfully"));
-    let list = app.get("/v1/partnermanager/partner-policy-requests", "rp-1", AUTH_PARTNER).await;
+    let list = app
+        .get(
+            "/v1/partnermanager/partner-policy-requests",
+            "rp-1",
+            AUTH_PARTNER,
+        )
+        .await;
     let data = &list.ok()["data"];
     assert_eq!(data.as_array().unwrap().len(), 1);
     assert_eq!(data[0]["status"], "approved");
@@ -30,7 +45,15 @@ async fn journey_from_empty_database_to_approved_mapping() {
 #[tokio::test]
 async fn envelope_echoes_id_and_version_and_formats_time() {
     let app = spawn_app().await;
-    let r = app.call("POST", "/v1/policymanager/policies/group/new", "pm1", POLICY_MANAGER, Some(json!({ "name": "g", "desc": "d" }))).await;
+    let r = app
+        .call(
+            "POST",
+            "/v1/policymanager/policies/group/new",
+            "pm1",
+            POLICY_MANAGER,
+            Some(json!({ "name": "g", "desc": "d" })),
+        )
+        .await;
     r.ok();
     assert_eq!(r.body["id"], "mosip.test");
     assert_eq!(r.body["version"], "1.0");
@@ -43,10 +66,19 @@ async fn envelope_echoes_id_and_version_and_formats_time() {
 async fn unknown_path_and_wrong_method() {
     let app = spawn_app().await;
     let t = app.token("pm1", POLICY_MANAGER);
-    let r = app.send("GET", "/v1/partnermanager/nothing-here", Some(&t), None).await;
+    let r = app
+        .send("GET", "/v1/partnermanager/nothing-here", Some(&t), None)
+        .await;
     assert_eq!(r.status, 404);
     assert_eq!(r.codes(), vec!["PMS_EXT_003"]);
-    let r = app.send("DELETE", "/v1/policymanager/policies/group/new", Some(&t), None).await;
+    let r = app
+        .send(
+            "DELETE",
+            "/v1/policymanager/policies/group/new",
+            Some(&t),
+            None,
+        )
+        .await;
     assert_eq!(r.status, 405);
     assert_eq!(r.codes(), vec!["PMS_EXT_004"]);
     assert_eq!(r.messages(), vec!["Method not allowed"]);
@@ -55,7 +87,15 @@ async fn unknown_path_and_wrong_method() {
 #[tokio::test]
 async fn trailing_slash_is_not_significant() {
     let app = spawn_app().await;
-    let r = app.call("POST", "/v1/policymanager/policies/group/new/", "pm1", POLICY_MANAGER, Some(json!({ "name": "g", "desc": "d" }))).await;
+    let r = app
+        .call(
+            "POST",
+            "/v1/policymanager/policies/group/new/",
+            "pm1",
+            POLICY_MANAGER,
+            Some(json!({ "name": "g", "desc": "d" })),
+        )
+        .await;
     r.ok();
 }
 
@@ -77,7 +117,10 @@ async fn malformed_json_is_400_and_changes_nothing() {
         assert_eq!(r.status(), 400, "{raw:?}");
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["errors"][0]["errorCode"], "PMS_COR_001");
-        assert_eq!(body["errors"][0]["message"], "Invalid request parameter - malformed JSON body :body");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "Invalid request parameter - malformed JSON body :body"
+        );
         assert!(body["response"].is_null());
     }
 }
@@ -87,10 +130,22 @@ async fn body_over_the_limit_is_413_and_changes_nothing() {
     let app = spawn_with(|c| c.http.max_body_bytes = 1000).await;
     let big = envelope(json!({ "name": "g", "desc": "x".repeat(2000) }));
     let t = app.token("pm1", POLICY_MANAGER);
-    let r = unchanged!(app, app.send("POST", "/v1/policymanager/policies/group/new", Some(&t), Some(&big)).await);
+    let r = unchanged!(
+        app,
+        app.send(
+            "POST",
+            "/v1/policymanager/policies/group/new",
+            Some(&t),
+            Some(&big)
+        )
+        .await
+    );
     assert_eq!(r.status, 413);
     assert_eq!(r.codes(), vec!["PMS_EXT_001"]);
-    assert_eq!(r.messages(), vec!["Request body exceeds the size limit of 1000 bytes"]);
+    assert_eq!(
+        r.messages(),
+        vec!["Request body exceeds the size limit of 1000 bytes"]
+    );
 }
 
 #[tokio::test]
@@ -116,18 +171,48 @@ async fn wrong_content_type_is_415() {
 async fn missing_or_garbled_requesttime_is_request_error_004() {
     let app = spawn_app().await;
     let t = app.token("pm1", POLICY_MANAGER);
-    for time in [json!(null), json!("2026-01-01T09:00:00Z"), json!(12), json!("2026-13-01T09:00:00.000Z")] {
+    for time in [
+        json!(null),
+        json!("2026-01-01T09:00:00Z"),
+        json!(12),
+        json!("2026-13-01T09:00:00.000Z"),
+    ] {
         let body = json!({ "id": "x", "version": "1.0", "requesttime": time, "request": { "name": "g", "desc": "d" } });
-        let r = unchanged!(app, app.send("POST", "/v1/policymanager/policies/group/new", Some(&t), Some(&body)).await);
+        let r = unchanged!(
+            app,
+            app.send(
+                "POST",
+                "/v1/policymanager/policies/group/new",
+                Some(&t),
+                Some(&body)
+            )
+            .await
+        );
         r.assert_error("PMS_REQUEST_ERROR_004", "Invalid request time");
         assert_eq!(r.body["id"], "x");
     }
     // absent entirely; the other spelling is accepted
     let body = json!({ "request": { "name": "g", "desc": "d" } });
-    let r = unchanged!(app, app.send("POST", "/v1/policymanager/policies/group/new", Some(&t), Some(&body)).await);
+    let r = unchanged!(
+        app,
+        app.send(
+            "POST",
+            "/v1/policymanager/policies/group/new",
+            Some(&t),
+            Some(&body)
+        )
+        .await
+    );
     r.assert_error("PMS_REQUEST_ERROR_004", "Invalid request time");
     let body = json!({ "requestTime": "2026-01-01T09:00:00.000Z", "request": { "name": "g", "desc": "d" } });
-    app.send("POST", "/v1/policymanager/policies/group/new", Some(&t), Some(&body)).await.ok();
+    app.send(
+        "POST",
+        "/v1/policymanager/policies/group/new",
+        Some(&t),
+        Some(&body),
+    )
+    .await
+    .ok();
 }
 
 #[tokio::test]
@@ -135,8 +220,20 @@ async fn clock_skew_check_when_configured() {
     let app = spawn_with(|c| c.request.max_clock_skew_seconds = 60).await;
     let t = app.token("pm1", POLICY_MANAGER);
     let body = json!({ "requesttime": "2025-01-01T09:00:00.000Z", "request": { "name": "g", "desc": "d" } });
-    let r = unchanged!(app, app.send("POST", "/v1/policymanager/policies/group/new", Some(&t), Some(&body)).await);
-    r.assert_error("PMS_REQUEST_ERROR_006", "Request time is outside the allowed clock skew");
+    let r = unchanged!(
+        app,
+        app.send(
+            "POST",
+            "/v1/policymanager/policies/group/new",
+            Some(&t),
+            Some(&body)
+        )
+        .await
+    );
+    r.assert_error(
+        "PMS_REQUEST_ERROR_006",
+        "Request time is outside the allowed clock skew",
+    );
 }
 
 #[tokio::test]
@@ -144,8 +241,20 @@ async fn all_field_failures_are_reported_in_order() {
     let app = spawn_app().await;
     let t = app.token("pm1", POLICY_MANAGER);
     let body = json!({ "request": { "name": "", "desc": 5 } });
-    let r = unchanged!(app, app.send("POST", "/v1/policymanager/policies/group/new", Some(&t), Some(&body)).await);
-    assert_eq!(r.codes(), vec!["PMS_REQUEST_ERROR_004", "PMS_COR_001", "PMS_COR_001"]);
+    let r = unchanged!(
+        app,
+        app.send(
+            "POST",
+            "/v1/policymanager/policies/group/new",
+            Some(&t),
+            Some(&body)
+        )
+        .await
+    );
+    assert_eq!(
+        r.codes(),
+        vec!["PMS_REQUEST_ERROR_004", "PMS_COR_001", "PMS_COR_001"]
+    );
     assert_eq!(
         r.messages()[1..],
         [
@@ -154,14 +263,29 @@ async fn all_field_failures_are_reported_in_order() {
         ]
     );
     let body = json!({ "requesttime": "2026-01-01T09:00:00.000Z" });
-    let r = unchanged!(app, app.send("POST", "/v1/policymanager/policies/group/new", Some(&t), Some(&body)).await);
-    r.assert_error("PMS_COR_001", "Invalid request parameter - must not be null :request");
+    let r = unchanged!(
+        app,
+        app.send(
+            "POST",
+            "/v1/policymanager/policies/group/new",
+            Some(&t),
+            Some(&body)
+        )
+        .await
+    );
+    r.assert_error(
+        "PMS_COR_001",
+        "Invalid request parameter - must not be null :request",
+    );
 }
 
 #[tokio::test]
 async fn health_is_up_without_a_token() {
     let app = spawn_app().await;
-    for path in ["/v1/partnermanager/actuator/health", "/v1/policymanager/actuator/health"] {
+    for path in [
+        "/v1/partnermanager/actuator/health",
+        "/v1/policymanager/actuator/health",
+    ] {
         let r = app.send("GET", path, None, None).await;
         assert_eq!(r.status, 200);
         assert_eq!(r.body, json!({ "status": "UP" }));
@@ -181,7 +305,11 @@ async fn start_binary(data_dir: &std::path::Path) -> (tokio::process::Child, Str
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap().unwrap();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     let addr = line.strip_prefix("pms listening on ").unwrap().to_string();
     (child, format!("http://{addr}"))
 }
@@ -192,7 +320,11 @@ fn cli_token(data_dir: &std::path::Path, user: &str, roles: &str) -> String {
         .env("PMS_DATA_DIR", data_dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -262,7 +394,10 @@ async fn bad_config_stops_start_up_with_one_line() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     let last = err.lines().last().unwrap();
-    assert!(last.starts_with("pms: error:") && last.contains("unknown scheme"), "{err}");
+    assert!(
+        last.starts_with("pms: error:") && last.contains("unknown scheme"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -272,6 +407,9 @@ fn dev_signing_key_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     cli_token(dir.path(), "u", "R");
-    let mode = std::fs::metadata(dir.path().join("dev-signing-key.pem")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(dir.path().join("dev-signing-key.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 }

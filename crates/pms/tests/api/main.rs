@@ -1,5 +1,6 @@
 //! Black-box API tests: each test starts the real application on port 0 with a fresh SQLite
 //! database and talks HTTP to it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
 

@@ -5,7 +5,14 @@ use crate::unchanged;
 use serde_json::json;
 
 async fn decide(app: &TestApp, key: &str, status: &str) -> Resp {
-    app.call("PUT", &format!("/v1/partnermanager/partners/policy/{key}"), "admin1", ADMIN, Some(json!({ "status": status }))).await
+    app.call(
+        "PUT",
+        &format!("/v1/partnermanager/partners/policy/{key}"),
+        "admin1",
+        ADMIN,
+        Some(json!({ "status": status })),
+    )
+    .await
 }
 
 /// A group `g` with published policy `pol`, and active partner `rp1` in it.
@@ -39,37 +46,91 @@ async fn request_checks_in_order() {
 
     let m = |partner: &'static str, policy: &'static str| (partner, policy);
     for ((partner, policy), user, code, message) in [
-        (m("ghost", "pol"), "ghost", "PMS_PRT_005", "Partner does not exist"),
-        (m("rp1", "pol"), "intruder", "PMS_PRT_055", "User not authorized."),
-        (m("rp-new", "pol"), "rp-new", "PMS_PMP_016", "Partner is not active."),
-        (m("dev1", "pol"), "dev1", "PMS_PRT_047", "Partner is not mapped to policy group"),
-        (m("rp1", "draft"), "rp1", "PMS_PRT_073", "Policy not exists."),
-        (m("rp1", "nothing"), "rp1", "PMS_PRT_073", "Policy not exists."),
-        (m("rp1", "other"), "rp1", "PMS_PRT_098", "Given policy doesn't exists under partner's policy group."),
+        (
+            m("ghost", "pol"),
+            "ghost",
+            "PMS_PRT_005",
+            "Partner does not exist",
+        ),
+        (
+            m("rp1", "pol"),
+            "intruder",
+            "PMS_PRT_055",
+            "User not authorized.",
+        ),
+        (
+            m("rp-new", "pol"),
+            "rp-new",
+            "PMS_PMP_016",
+            "Partner is not active.",
+        ),
+        (
+            m("dev1", "pol"),
+            "dev1",
+            "PMS_PRT_047",
+            "Partner is not mapped to policy group",
+        ),
+        (
+            m("rp1", "draft"),
+            "rp1",
+            "PMS_PRT_073",
+            "Policy not exists.",
+        ),
+        (
+            m("rp1", "nothing"),
+            "rp1",
+            "PMS_PRT_073",
+            "Policy not exists.",
+        ),
+        (
+            m("rp1", "other"),
+            "rp1",
+            "PMS_PRT_098",
+            "Given policy doesn't exists under partner's policy group.",
+        ),
     ] {
         let path = format!("/v1/partnermanager/partners/{partner}/policy/map");
         let body = json!({ "policyName": policy, "useCaseDescription": "use" });
-        let r = unchanged!(app, app.call("POST", &path, user, AUTH_PARTNER, Some(body)).await);
+        let r = unchanged!(
+            app,
+            app.call("POST", &path, user, AUTH_PARTNER, Some(body))
+                .await
+        );
         r.assert_error(code, message);
     }
-    let key = app.request_mapping("rp1", "pol").await.ok()["mappingkey"].as_str().unwrap().to_string();
+    let key = app.request_mapping("rp1", "pol").await.ok()["mappingkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = unchanged!(app, app.request_mapping("rp1", "pol").await);
-    r.assert_error("PMS_PRT_053", "This policy is already pending for approval against your partner ID.");
+    r.assert_error(
+        "PMS_PRT_053",
+        "This policy is already pending for approval against your partner ID.",
+    );
     decide(&app, &key, "Approved").await.ok();
     let r = unchanged!(app, app.request_mapping("rp1", "pol").await);
-    r.assert_error("PMS_PRT_060", "This policy has already been approved against your partner ID.");
+    r.assert_error(
+        "PMS_PRT_060",
+        "This policy has already been approved against your partner ID.",
+    );
 }
 
 #[tokio::test]
 async fn expired_policy_cannot_be_requested_or_approved() {
     let app = spawn_with(|c| c.policy.validity_years = 1).await;
     ready(&app).await;
-    let key = app.request_mapping("rp1", "pol").await.ok()["mappingkey"].as_str().unwrap().to_string();
+    let key = app.request_mapping("rp1", "pol").await.ok()["mappingkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.clock.advance(chrono::Duration::days(800));
     let r = unchanged!(app, decide(&app, &key, "Approved").await);
     r.assert_error("PMS_PMP_018", "Partner policy got expired.");
     // a rejection of the same request still works (departure B12)
-    assert_eq!(decide(&app, &key, "Rejected").await.ok(), &json!("Policy mapping rejected successfully"));
+    assert_eq!(
+        decide(&app, &key, "Rejected").await.ok(),
+        &json!("Policy mapping rejected successfully")
+    );
     let r = unchanged!(app, app.request_mapping("rp1", "pol").await);
     r.assert_error("PMS_PMP_018", "Policy expired.");
 }
@@ -80,8 +141,28 @@ async fn inactive_group_blocks_request() {
     let (g, p) = ready(&app).await;
     // a group can only be deactivated once it has no active policy: deactivate the policy first
     let t = app.token("pm1", POLICY_MANAGER);
-    app.send("PATCH", &format!("/v1/policymanager/policies/{p}"), Some(&t), Some(&envelope_v2("mosip.pms.deactivate.policy.patch", json!({ "status": "De-Activate" })))).await.ok();
-    app.send("PATCH", &format!("/v1/policymanager/policies/group/{g}"), Some(&t), Some(&envelope_v2("mosip.pms.deactivate.policy.group.patch", json!({ "status": "De-Activate" })))).await.ok();
+    app.send(
+        "PATCH",
+        &format!("/v1/policymanager/policies/{p}"),
+        Some(&t),
+        Some(&envelope_v2(
+            "mosip.pms.deactivate.policy.patch",
+            json!({ "status": "De-Activate" }),
+        )),
+    )
+    .await
+    .ok();
+    app.send(
+        "PATCH",
+        &format!("/v1/policymanager/policies/group/{g}"),
+        Some(&t),
+        Some(&envelope_v2(
+            "mosip.pms.deactivate.policy.group.patch",
+            json!({ "status": "De-Activate" }),
+        )),
+    )
+    .await
+    .ok();
     let r = unchanged!(app, app.request_mapping("rp1", "pol").await);
     r.assert_error("PMS_PRT_073", "Policy not exists.");
 }
@@ -92,17 +173,29 @@ async fn decisions_checks_in_order() {
     ready(&app).await;
     let r = unchanged!(app, decide(&app, "no-such-key", "Approved").await);
     r.assert_error("PMS_PMP_007", "Partner api key does not exist");
-    let key = app.request_mapping("rp1", "pol").await.ok()["mappingkey"].as_str().unwrap().to_string();
+    let key = app.request_mapping("rp1", "pol").await.ok()["mappingkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = unchanged!(app, decide(&app, &key, "Maybe").await);
     r.assert_error("PMS_PM_045", "Status should be either Approved or Rejected");
     let r = unchanged!(app, decide(&app, &key, "").await);
-    r.assert_error("PMS_COR_001", "Invalid request parameter - value is empty or null :request.status");
-    assert_eq!(decide(&app, &key, "approved").await.ok(), &json!("Policy mapping approved successfully"));
+    r.assert_error(
+        "PMS_COR_001",
+        "Invalid request parameter - value is empty or null :request.status",
+    );
+    assert_eq!(
+        decide(&app, &key, "approved").await.ok(),
+        &json!("Policy mapping approved successfully")
+    );
     let r = unchanged!(app, decide(&app, &key, "Rejected").await);
     r.assert_error("PMS_PM_034", "Policy request already approved.");
 
     app.published_policy_in("g", "pol2").await;
-    let key2 = app.request_mapping("rp1", "pol2").await.ok()["mappingkey"].as_str().unwrap().to_string();
+    let key2 = app.request_mapping("rp1", "pol2").await.ok()["mappingkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
     decide(&app, &key2, "Rejected").await.ok();
     let r = unchanged!(app, decide(&app, &key2, "Approved").await);
     r.assert_error("PMS_PM_035", "Policy request already rejected.");
@@ -126,25 +219,50 @@ async fn list_pages_sorts_filters_and_scopes_to_the_owner() {
     app.request_mapping("rp2", "pol").await.ok();
     let list = |q: &'static str, user: &'static str, roles: &'static [&'static str]| {
         let app = &app;
-        async move { app.get(&format!("/v1/partnermanager/partner-policy-requests{q}"), user, roles).await }
+        async move {
+            app.get(
+                &format!("/v1/partnermanager/partner-policy-requests{q}"),
+                user,
+                roles,
+            )
+            .await
+        }
     };
     let r = list("", "admin1", ADMIN).await;
-    assert_eq!(r.body["id"], "mosip.pms.all.partner.policy.mapping.requests.get");
+    assert_eq!(
+        r.body["id"],
+        "mosip.pms.all.partner.policy.mapping.requests.get"
+    );
     assert_eq!(r.ok()["totalResults"], 4);
     let r = list("", "rp1", AUTH_PARTNER).await;
     assert_eq!(r.ok()["totalResults"], 3);
     // newest first by default
     assert_eq!(r.ok()["data"][0]["policyName"], "pol");
-    let r = list("?sortFieldName=policyName&sortType=asc&pageNo=0&pageSize=2", "rp1", AUTH_PARTNER).await;
+    let r = list(
+        "?sortFieldName=policyName&sortType=asc&pageNo=0&pageSize=2",
+        "rp1",
+        AUTH_PARTNER,
+    )
+    .await;
     let page = r.ok();
-    assert_eq!((page["pageNo"].as_u64(), page["pageSize"].as_u64(), page["totalResults"].as_u64()), (Some(0), Some(2), Some(3)));
+    assert_eq!(
+        (
+            page["pageNo"].as_u64(),
+            page["pageSize"].as_u64(),
+            page["totalResults"].as_u64()
+        ),
+        (Some(0), Some(2), Some(3))
+    );
     assert_eq!(page["data"][0]["policyName"], "p%b");
     assert_eq!(page["data"][1]["policyName"], "p_a");
     // filters are literal, case-insensitive substrings
     let r = list("?policyName=P%25", "rp1", AUTH_PARTNER).await;
     assert_eq!(r.ok()["totalResults"], 1);
     let r = list("?pageNo=5&pageSize=2", "rp1", AUTH_PARTNER).await;
-    assert_eq!(r.ok(), &json!({ "pageNo": 0, "pageSize": 0, "totalResults": 0, "data": [] }));
+    assert_eq!(
+        r.ok(),
+        &json!({ "pageNo": 0, "pageSize": 0, "totalResults": 0, "data": [] })
+    );
     for (q, code, message) in [
         ("?sortFieldName=policyName", "PMS_PS_ERROR_007", "Invalid Sorting request: 'sortType' and 'sortFieldName' must be specified together."),
         ("?pageNo=1", "PMS_PS_ERROR_006", "Invalid pagination request: 'pageNo' and 'pageSize' must be specified together."),
@@ -158,5 +276,7 @@ async fn list_pages_sorts_filters_and_scopes_to_the_owner() {
         r.assert_error(code, message);
         assert_eq!(r.body["id"], "mosip.pms.all.partner.policy.mapping.requests.get");
     }
-    list("", "stranger", AUTH_PARTNER).await.assert_error("PMS_CERTIFICATE_ERROR_002", "User Id does not exists.");
+    list("", "stranger", AUTH_PARTNER)
+        .await
+        .assert_error("PMS_CERTIFICATE_ERROR_002", "User Id does not exists.");
 }
