@@ -335,3 +335,49 @@ async fn configured_roles_replace_the_defaults() {
     assert_eq!(app.get(PATH, "pm1", POLICY_MANAGER).await.status, 403);
     assert_eq!(app.get(PATH, "a1", &["AUDITOR"]).await.status, 200);
 }
+
+/// Registration check 1 (policies-and-partners.md §3.2): a token whose `email` claim is already a
+/// partner's e-mail, compared ignoring case, cannot register another partner. Dev tokens carry no
+/// e-mail, so this runs against the JWKS stand-in.
+#[tokio::test]
+async fn registered_email_in_token_cannot_register_again() {
+    let issuer = start_issuer().await;
+    let uri = issuer.jwks_uri.clone();
+    let app = spawn_with(move |c| {
+        c.auth.mode = pms::config::AuthMode::Jwks;
+        c.auth.issuer = ISS.into();
+        c.auth.jwks_uri = uri;
+    })
+    .await;
+    let exp = app.clock.now().timestamp() + 300;
+    let register = |user: &str, email: Option<&str>| {
+        let mut claims = json!({ "iss": ISS, "exp": exp, "preferred_username": user,
+                                 "realm_access": { "roles": ["AUTH_PARTNER"] } });
+        if let Some(e) = email {
+            claims["email"] = json!(e);
+        }
+        let token = kc_token(&issuer, claims);
+        let body = envelope(
+            json!({ "partnerId": user, "organizationName": "Org", "address": "a",
+            "contactNumber": "1", "emailId": format!("{user}@example.org"), "partnerType": "SDK_Partner" }),
+        );
+        let app = &app;
+        async move {
+            app.send(
+                "POST",
+                "/v1/partnermanager/partners",
+                Some(&token),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    assert_eq!(register("sdk1", None).await.ok()["status"], "InProgress");
+    let r = unchanged!(app, register("sdk2", Some("SDK1@Example.org")).await);
+    r.assert_error("PMS_PRT_055", "User not authorized.");
+    // an e-mail claim no partner has is no obstacle
+    assert_eq!(
+        register("sdk2", Some("sdk2@example.org")).await.ok()["partnerId"],
+        "sdk2"
+    );
+}

@@ -280,3 +280,60 @@ async fn list_pages_sorts_filters_and_scopes_to_the_owner() {
         .await
         .assert_error("PMS_CERTIFICATE_ERROR_002", "User Id does not exists.");
 }
+
+/// §4.4's ownership checks apply to every owned partner that is not a device or FTM provider:
+/// an owned partner without a policy group stops the list. (A blank id and a missing group
+/// cannot be stored: ids are checked at registration, groups are foreign keys.)
+#[tokio::test]
+async fn list_refuses_an_owned_partner_without_a_policy_group() {
+    let app = spawn_app().await;
+    ready(&app).await;
+    for (id, ty) in [("dev9", "Device_Provider"), ("sdk9", "SDK_Partner")] {
+        app.call(
+            "POST",
+            "/v1/partnermanager/partners",
+            "admin1",
+            ADMIN,
+            Some(
+                json!({ "partnerId": id, "organizationName": "o", "address": "a",
+                         "contactNumber": "1", "emailId": format!("{id}@x.org"),
+                         "partnerType": ty }),
+            ),
+        )
+        .await
+        .ok();
+    }
+    let list = |user: &'static str| {
+        let app = &app;
+        async move {
+            app.get(
+                "/v1/partnermanager/partner-policy-requests",
+                user,
+                AUTH_PARTNER,
+            )
+            .await
+        }
+    };
+    // a device provider without a group is exempt
+    assert_eq!(list("dev9").await.ok()["totalResults"], 0);
+    let r = unchanged!(app, list("sdk9").await);
+    r.assert_error("PMS_POLICY_ERROR_005", "Policy Group Id is empty.");
+    assert_eq!(
+        r.body["id"],
+        "mosip.pms.all.partner.policy.mapping.requests.get"
+    );
+    // an admin is not an owner, so no ownership check applies
+    assert_eq!(list_as_admin(&app).await, 0);
+}
+
+async fn list_as_admin(app: &TestApp) -> u64 {
+    app.get(
+        "/v1/partnermanager/partner-policy-requests",
+        "admin1",
+        ADMIN,
+    )
+    .await
+    .ok()["totalResults"]
+        .as_u64()
+        .unwrap()
+}
