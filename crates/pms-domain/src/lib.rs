@@ -6,6 +6,9 @@
 //! knows MOSIP's *rules* but not its wire shape: error codes and envelopes belong to `pms-api`.
 #![forbid(unsafe_code)]
 
+pub mod claims;
+pub mod client_fields;
+pub mod client_key;
 pub mod clock;
 pub mod error;
 pub mod list;
