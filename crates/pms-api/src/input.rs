@@ -251,6 +251,12 @@ impl<'a> Fields<'a> {
         self.errors.is_empty()
     }
 
+    /// Failures recorded so far; a reader compares before and after to know whether its own
+    /// field already failed.
+    pub fn error_count(&self) -> usize {
+        self.errors.len()
+    }
+
     /// Ends stage 9: every failure so far, or nothing.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() {

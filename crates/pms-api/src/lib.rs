@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod client_input;
 pub mod input;
 pub mod repr;
 pub mod roles;
@@ -15,6 +16,7 @@ pub mod wire;
 use auth::{Authenticator, Caller};
 use axum::Router;
 use pms_domain::model::Ctx;
+use pms_domain::ops::clients::ClientRules;
 use pms_domain::ops::Rules;
 use pms_domain::policy_doc::PolicyDocValidator;
 use pms_domain::{Clock, Store};
@@ -31,6 +33,9 @@ pub struct ApiSettings {
     pub max_page_size: u32,
     /// `roles.<key>` → allowed roles (conventions.md §8.3).
     pub roles: HashMap<String, Vec<String>>,
+    /// `oidc_client.enabled`: the feature switch of the client endpoints.
+    pub oidc_enabled: bool,
+    pub client_fields: client_input::ClientFieldRules,
 }
 
 /// Everything a handler needs, shared by all requests.
@@ -41,6 +46,7 @@ pub struct Services {
     pub settings: ApiSettings,
     pub rules: Rules,
     pub policy_validator: PolicyDocValidator,
+    pub client_rules: ClientRules,
 }
 
 #[derive(Clone)]

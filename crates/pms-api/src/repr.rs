@@ -1,9 +1,9 @@
 //! Response representations, member names as MOSIP serialises them
-//! (policies-and-partners.md §1.1, §2.10, §3.4, §4.4).
+//! (policies-and-partners.md §1.1, §2.10, §3.4, §4.4; api-oidc-clients.md §7.2, §8.3).
 
 use crate::wire::{ts, ts_opt};
-use pms_domain::list::{MappingSummary, PolicySummary};
-use pms_domain::model::{AuthPolicy, Partner, PolicyGroup, PolicyState};
+use pms_domain::list::{ClientSummary, MappingSummary, PolicySummary};
+use pms_domain::model::{AuthPolicy, OidcClient, Partner, PolicyGroup, PolicyState};
 use serde_json::{json, Value};
 
 /// The `PolicyGroup` object of group reads.
@@ -100,5 +100,33 @@ pub fn mapping_summary(m: &MappingSummary) -> Value {
         "policyId": m.policy_id, "policyName": m.policy_name, "policyDescription": m.policy_description,
         "partnerComment": m.partner_comment, "status": m.status.as_str(),
         "createdDateTime": ts(&m.created), "updatedDateTime": ts_opt(&m.updated),
+    })
+}
+
+/// `ClientDetail`. The public key is a JSON *text*, as MOSIP returns it.
+pub fn client(c: &OidcClient, policy_name: Option<&str>) -> Value {
+    json!({
+        "id": c.id, "name": c.name, "clientNameLangMap": c.name_lang_map, "policyId": c.policy_id,
+        "policyName": policy_name.unwrap_or(""), "relyingPartyId": c.rp_id, "logoUri": c.logo_uri,
+        "redirectUris": c.redirect_uris, "publicKey": c.public_key, "claims": c.claims,
+        "acrValues": c.acr_values, "status": c.status.as_str(), "grantTypes": c.grant_types,
+        "clientAuthMethods": c.client_auth_methods, "createdDateTime": ts(&c.cr_dtimes),
+        "updatedDateTime": ts_opt(&c.upd_dtimes),
+    })
+}
+
+/// `ClientDetailResponse` of creates and updates.
+pub fn client_saved(c: &OidcClient) -> Value {
+    json!({ "clientId": c.id, "status": c.status.as_str() })
+}
+
+/// `ClientSummaryDto`.
+pub fn client_summary(c: &ClientSummary) -> Value {
+    json!({
+        "partnerId": c.partner_id, "orgName": c.org_name, "policyGroupId": c.policy_group_id,
+        "policyGroupName": c.policy_group_name, "policyGroupDescription": c.policy_group_description,
+        "policyName": c.policy_name, "policyDescription": c.policy_description,
+        "clientId": c.client_id, "clientName": c.client_name, "status": c.status.as_str(),
+        "createdDateTime": ts(&c.created), "updatedDateTime": ts_opt(&c.updated),
     })
 }

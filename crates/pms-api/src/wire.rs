@@ -251,6 +251,55 @@ impl From<DomainError> for ApiError {
                 "PMS_POLICY_ERROR_001",
                 "Policy Group does not exists.".into(),
             ),
+            D::ClientKeyRejected(reason) => (
+                "PMS_ESI_007",
+                format!("Failed to process the Public Key: {reason}"),
+            ),
+            D::ClientKeyTaken => ("PMS_ESI_001", "Client public key already exists.".into()),
+            D::ClientPartnerNotOwnedForCreate => (
+                "PMS_POLICY_ERROR_009",
+                "The given partner ID does not belong to the user.So unable to create OIDC client"
+                    .into(),
+            ),
+            D::AuthPartnerNotFound(id) => (
+                "PMS_PRT_058",
+                format!("AuthPartner doesn't exists with this Id - {id}."),
+            ),
+            D::NotAuthPartner(t) => (
+                "PMS_PRT_059",
+                format!("Only Auth_partner can Create OIDC Client. {t} is not allowed to create OIDC Client."),
+            ),
+            D::ClientPolicyNotFound => ("PMS_PRT_073", "Policy not exists.".into()),
+            D::NotAuthPolicy => (
+                "PMS_PRT_057",
+                "Policy Type Mismatch. Only Auth policy can be used to create OIDC Client.".into(),
+            ),
+            D::ClientMappingNotFound => ("PMS_PRT_061", "Partner policy mapping not exists.".into()),
+            D::ClientMappingNotApproved => (
+                "PMS_ESI_002",
+                "Partner policy mapping is not approved. Please check mapping status.".into(),
+            ),
+            D::NoClaims => ("PMS_ESI_005", "Partner has no user claims".into()),
+            D::MandatoryAuth => (
+                "PMS_ESI_003",
+                "Policy having mandatory auths. So client can't be created for the same.".into(),
+            ),
+            D::NoAcrValues => (
+                "PMS_ESI_006",
+                "Partner has no Authentication Context Refrences".into(),
+            ),
+            D::ClientNotFound => ("PMS_ESI_004", "Client not exists with given id.".into()),
+            D::ClientDeactivated => ("PMS_ESI_008", "Client already deactivated.".into()),
+            D::ClientPartnerNotOwnedForUpdate => (
+                "PMS_POLICY_ERROR_010",
+                "The given partner ID does not belong to the user.So unable to update OIDC client details"
+                    .into(),
+            ),
+            D::ClientPartnerNotOwnedForRead => (
+                "PMS_POLICY_ERROR_011",
+                "The given partner ID does not belong to the user.So unable to get OIDC client details"
+                    .into(),
+            ),
             D::Store(s) => return s.into(),
         };
         ApiError::one(code, msg)

@@ -135,6 +135,40 @@ pub enum DomainError {
     #[error("an owned partner's policy group is missing")]
     OwnedPartnerGroupMissing,
 
+    // -- OIDC clients
+    #[error("public key rejected: {0}")]
+    ClientKeyRejected(String),
+    #[error("a client with this public key exists")]
+    ClientKeyTaken,
+    #[error("the auth partner does not belong to the caller (create)")]
+    ClientPartnerNotOwnedForCreate,
+    #[error("auth partner {0} does not exist")]
+    AuthPartnerNotFound(String),
+    #[error("partner type {0} cannot create clients")]
+    NotAuthPartner(String),
+    #[error("client policy does not exist")]
+    ClientPolicyNotFound,
+    #[error("client policy is not an Auth policy")]
+    NotAuthPolicy,
+    #[error("no mapping request for partner and policy")]
+    ClientMappingNotFound,
+    #[error("mapping request not approved")]
+    ClientMappingNotApproved,
+    #[error("the policy yields no claims")]
+    NoClaims,
+    #[error("the policy has a mandatory auth type")]
+    MandatoryAuth,
+    #[error("the policy yields no ACR values")]
+    NoAcrValues,
+    #[error("client does not exist")]
+    ClientNotFound,
+    #[error("client already deactivated")]
+    ClientDeactivated,
+    #[error("the client's partner does not belong to the caller (update)")]
+    ClientPartnerNotOwnedForUpdate,
+    #[error("the client's partner does not belong to the caller (read)")]
+    ClientPartnerNotOwnedForRead,
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }

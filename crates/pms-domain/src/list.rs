@@ -1,7 +1,7 @@
 //! Paging, sorting and filtering of the list endpoints, as typed requests the stores execute.
 
 use crate::clock::Timestamp;
-use crate::model::{MappingStatus, PolicyState};
+use crate::model::{ClientStatus, MappingStatus, PolicyState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortDir {
@@ -155,6 +155,67 @@ pub struct MappingSummary {
     pub policy_description: String,
     pub partner_comment: String,
     pub status: MappingStatus,
+    pub created: Timestamp,
+    pub updated: Option<Timestamp>,
+}
+
+/// Sort fields of `GET /oauth/client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientSortField {
+    PartnerId,
+    OrgName,
+    PolicyGroupName,
+    PolicyName,
+    ClientId,
+    ClientName,
+    Status,
+    CreatedDateTime,
+}
+
+impl ClientSortField {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "partnerId" => Self::PartnerId,
+            "orgName" => Self::OrgName,
+            "policyGroupName" => Self::PolicyGroupName,
+            "policyName" => Self::PolicyName,
+            "clientId" => Self::ClientId,
+            "clientName" => Self::ClientName,
+            "status" => Self::Status,
+            "createdDateTime" => Self::CreatedDateTime,
+            _ => return None,
+        })
+    }
+}
+
+/// Filters of `GET /oauth/client`; text filters lower-cased.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientFilter {
+    /// `Some`: only clients of these partners (a non-admin caller's own).
+    pub owned_by: Option<Vec<String>>,
+    pub partner_id: Option<String>,
+    pub org_name: Option<String>,
+    pub policy_group_name: Option<String>,
+    pub policy_name: Option<String>,
+    pub client_name: Option<String>,
+    /// Exact. A value that is no status matches nothing, so it is kept as text.
+    pub status: Option<String>,
+}
+
+/// One row of the client list, joined with its partner, the partner's group and the policy;
+/// the joined parts are `None` when the row they come from is gone (migrated data).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSummary {
+    pub partner_id: String,
+    pub org_name: Option<String>,
+    pub policy_group_id: Option<String>,
+    pub policy_group_name: Option<String>,
+    pub policy_group_description: Option<String>,
+    pub policy_name: Option<String>,
+    pub policy_description: Option<String>,
+    pub client_id: String,
+    pub client_name: String,
+    pub status: ClientStatus,
     pub created: Timestamp,
     pub updated: Option<Timestamp>,
 }

@@ -246,6 +246,8 @@ pub enum AuditAction {
     UpdatePolicy,
     PublishPolicy,
     DeactivatePolicy,
+    CreateClient,
+    UpdateClient,
 }
 
 impl AuditAction {
@@ -264,6 +266,8 @@ impl AuditAction {
             AuditAction::UpdatePolicy => "UPDATE_POLICY",
             AuditAction::PublishPolicy => "PUBLISH_POLICY",
             AuditAction::DeactivatePolicy => "DEACTIVATE_POLICY",
+            AuditAction::CreateClient => "CREATE_CLIENT",
+            AuditAction::UpdateClient => "UPDATE_CLIENT",
         }
     }
 }
@@ -273,6 +277,94 @@ impl AuditAction {
 /// transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
-    PartnerUpdated { partner_id: String },
-    PolicyUpdated { policy_id: String },
+    PartnerUpdated {
+        partner_id: String,
+    },
+    PolicyUpdated {
+        policy_id: String,
+    },
+    /// eSignet create (of `family`) and WebSub `OIDC_CLIENT_CREATED`, carrying the new client.
+    ClientCreated {
+        client: OidcClient,
+        family: ClientFamily,
+    },
+    /// eSignet update (family per [`OidcClient::family`]) and WebSub `OIDC_CLIENT_UPDATED`,
+    /// carrying the client's full new state.
+    ClientUpdated {
+        client: OidcClient,
+    },
+}
+
+/// `ACTIVE` / `INACTIVE`; deactivation is one-way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ClientStatus {
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "INACTIVE")]
+    Inactive,
+}
+
+impl ClientStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientStatus::Active => "ACTIVE",
+            ClientStatus::Inactive => "INACTIVE",
+        }
+    }
+
+    /// Ignoring case, as api-oidc-clients.md §3.7 compares.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.eq_ignore_ascii_case("ACTIVE") {
+            Some(ClientStatus::Active)
+        } else if s.eq_ignore_ascii_case("INACTIVE") {
+            Some(ClientStatus::Inactive)
+        } else {
+            None
+        }
+    }
+}
+
+/// Which of eSignet's two client APIs a client belongs to (downstream.md §3.1): the legacy one
+/// with a plain name, or the OAuth one with a per-language name map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ClientFamily {
+    Oidc,
+    OAuth,
+}
+
+/// A localised client name per ISO 639-2/T code, in request order.
+pub type NameMap = serde_json::Map<String, serde_json::Value>;
+
+/// An OIDC client (api-oidc-clients.md §2).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OidcClient {
+    pub id: String,
+    pub name: String,
+    pub name_lang_map: NameMap,
+    pub rp_id: String,
+    pub policy_id: String,
+    pub logo_uri: String,
+    pub redirect_uris: Vec<String>,
+    /// The normalised JWK as compact JSON text (client-id.md §3).
+    pub public_key: String,
+    pub claims: Vec<String>,
+    pub acr_values: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub client_auth_methods: Vec<String>,
+    pub status: ClientStatus,
+    pub cr_by: String,
+    pub cr_dtimes: Timestamp,
+    pub upd_by: Option<String>,
+    pub upd_dtimes: Option<Timestamp>,
+}
+
+impl OidcClient {
+    /// The eSignet family of the stored client: OAuth when it has a name map.
+    pub fn family(&self) -> ClientFamily {
+        if self.name_lang_map.is_empty() {
+            ClientFamily::Oidc
+        } else {
+            ClientFamily::OAuth
+        }
+    }
 }

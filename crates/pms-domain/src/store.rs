@@ -3,10 +3,10 @@
 //! guarantees that everything written through one `Tx` commits together or not at all.
 
 use crate::list::{
-    ListQuery, MappingFilter, MappingSortField, MappingSummary, Page, PolicyFilter,
-    PolicySortField, PolicySummary,
+    ClientFilter, ClientSortField, ClientSummary, ListQuery, MappingFilter, MappingSortField,
+    MappingSummary, Page, PolicyFilter, PolicySortField, PolicySummary,
 };
-use crate::model::{AuditRecord, AuthPolicy, MappingRequest, Partner, PolicyGroup};
+use crate::model::{AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup};
 use async_trait::async_trait;
 
 /// A uniqueness rule the database enforces; violations surface as [`StoreError::Conflict`] so
@@ -20,6 +20,8 @@ pub enum Constraint {
     PartnerEmail,
     /// At most one `InProgress` or `approved` request per (partner, policy).
     LiveMapping,
+    /// The client id, derived from the public key: a second registration of the same key.
+    ClientId,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +106,18 @@ pub trait Tx: Send {
     ) -> Result<Page<MappingSummary>, StoreError>;
     async fn insert_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError>;
     async fn update_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError>;
+
+    // -- OIDC clients
+    async fn client(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError>;
+    /// Like [`Tx::client`], and locks the row until commit so that two updates of one client
+    /// are serialised (the second sees the first's result).
+    async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError>;
+    async fn list_clients(
+        &mut self,
+        q: &ListQuery<ClientSortField, ClientFilter>,
+    ) -> Result<Page<ClientSummary>, StoreError>;
+    async fn insert_client(&mut self, c: &OidcClient) -> Result<(), StoreError>;
+    async fn update_client(&mut self, c: &OidcClient) -> Result<(), StoreError>;
 
     // -- audit
     async fn append_audit(&mut self, a: &AuditRecord) -> Result<(), StoreError>;

@@ -11,14 +11,17 @@ mod rows;
 use async_trait::async_trait;
 use pms_domain::clock::format_ts;
 use pms_domain::list::{
-    ListQuery, MappingFilter, MappingSortField, MappingSummary, Page, PolicyFilter,
-    PolicySortField, PolicySummary, SortDir,
+    ClientFilter, ClientSortField, ClientSummary, ListQuery, MappingFilter, MappingSortField,
+    MappingSummary, Page, PolicyFilter, PolicySortField, PolicySummary, SortDir,
 };
 use pms_domain::model::{
-    AuditRecord, AuthPolicy, MappingRequest, Partner, PolicyGroup, PolicyState,
+    AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::store::{Constraint, Store, StoreError, Tx};
-use rows::{audit_from, group_from, mapping_from, partner_from, policy_from, summary_from};
+use rows::{
+    audit_from, client_from, client_summary_from, group_from, mapping_from, partner_from,
+    policy_from, summary_from,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
@@ -98,6 +101,8 @@ fn on_constraint(e: sqlx::Error) -> StoreError {
                 Some(Constraint::PartnerEmail)
             } else if msg.contains("partner_policy_request.partner_id") {
                 Some(Constraint::LiveMapping)
+            } else if msg.contains("oidc_client.id") {
+                Some(Constraint::ClientId)
             } else if msg.contains("partner.id") {
                 Some(Constraint::PartnerId)
             } else {
@@ -145,6 +150,13 @@ const GROUP_COLS: &str =
 const POLICY_COLS: &str = "id, policy_group_id, name, descr, policy_type, version, policies, schema_url, is_active, valid_from, valid_to, cr_by, cr_dtimes, upd_by, upd_dtimes";
 const PARTNER_COLS: &str = "id, name, address, contact_no, email_id, partner_type_code, policy_group_id, user_id, approval_status, is_active, lang_code, cr_by, cr_dtimes, upd_by, upd_dtimes";
 const MAPPING_COLS: &str = "id, partner_id, policy_id, request_detail, status_code, request_datetimes, cr_by, cr_dtimes, upd_by, upd_dtimes";
+
+const CLIENT_COLS: &str = "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes";
+
+/// Lists and maps are stored as JSON text.
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
 
 fn ts_opt(t: &Option<pms_domain::Timestamp>) -> Option<String> {
     t.as_ref().map(format_ts)
@@ -281,6 +293,35 @@ fn push_mapping_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &MappingFilter) {
     if let Some(s) = f.status {
         qb.push(" AND r.status_code = ");
         qb.push_bind(s.as_str());
+    }
+}
+
+fn push_client_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &ClientFilter) {
+    qb.push(
+        " FROM oidc_client c LEFT JOIN partner pa ON pa.id = c.rp_id \
+         LEFT JOIN policy_group g ON g.id = pa.policy_group_id \
+         LEFT JOIN auth_policy p ON p.id = c.policy_id WHERE 1 = 1",
+    );
+    if let Some(owned) = &f.owned_by {
+        if owned.is_empty() {
+            qb.push(" AND 1 = 0");
+        } else {
+            qb.push(" AND c.rp_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in owned {
+                sep.push_bind(id.clone());
+            }
+            sep.push_unseparated(")");
+        }
+    }
+    push_contains(qb, "c.rp_id", &f.partner_id);
+    push_contains(qb, "pa.name", &f.org_name);
+    push_contains(qb, "g.name", &f.policy_group_name);
+    push_contains(qb, "p.name", &f.policy_name);
+    push_contains(qb, "c.name", &f.client_name);
+    if let Some(s) = &f.status {
+        qb.push(" AND c.status = ");
+        qb.push_bind(s.clone());
     }
 }
 
@@ -641,6 +682,115 @@ impl Tx for SqliteTx {
             .execute(&mut *self.tx)
             .await
             .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn client(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CLIENT_COLS} FROM oidc_client WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        row.as_ref().map(client_from).transpose()
+    }
+
+    async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {
+        // Write transactions are BEGIN IMMEDIATE: the whole database is already ours.
+        self.client(id).await
+    }
+
+    async fn list_clients(
+        &mut self,
+        q: &ListQuery<ClientSortField, ClientFilter>,
+    ) -> Result<Page<ClientSummary>, StoreError> {
+        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
+        push_client_where(&mut cq, &q.filter);
+        let total = count(&mut cq, &mut self.tx).await?;
+        let mut qb = QueryBuilder::new(
+            "SELECT c.id, c.name, c.rp_id, c.status, c.cr_dtimes, c.upd_dtimes, pa.name AS org_name, \
+             g.id AS group_id, g.name AS group_name, g.descr AS group_desc, p.name AS policy_name, \
+             p.descr AS policy_desc",
+        );
+        push_client_where(&mut qb, &q.filter);
+        match q.sort {
+            Some(s) => {
+                let col = match s.field {
+                    ClientSortField::PartnerId => "c.rp_id",
+                    ClientSortField::OrgName => "pa.name",
+                    ClientSortField::PolicyGroupName => "g.name",
+                    ClientSortField::PolicyName => "p.name",
+                    ClientSortField::ClientId => "c.id",
+                    ClientSortField::ClientName => "c.name",
+                    ClientSortField::Status => "c.status",
+                    ClientSortField::CreatedDateTime => "c.cr_dtimes",
+                };
+                qb.push(format!(" ORDER BY {col} {}, c.id ASC", dir_sql(s.dir)));
+            }
+            None => {
+                qb.push(" ORDER BY c.cr_dtimes DESC, c.id ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .map(client_summary_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn insert_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO oidc_client ({CLIENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(json_text(&c.name_lang_map))
+        .bind(&c.rp_id)
+        .bind(&c.policy_id)
+        .bind(&c.logo_uri)
+        .bind(json_text(&c.redirect_uris))
+        .bind(&c.public_key)
+        .bind(json_text(&c.claims))
+        .bind(json_text(&c.acr_values))
+        .bind(json_text(&c.grant_types))
+        .bind(json_text(&c.client_auth_methods))
+        .bind(c.status.as_str())
+        .bind(&c.cr_by)
+        .bind(format_ts(&c.cr_dtimes))
+        .bind(&c.upd_by)
+        .bind(ts_opt(&c.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
+        // id, public key, partner, policy, claims and ACR values never change (§6.3).
+        sqlx::query(
+            "UPDATE oidc_client SET name = ?, name_lang_map = ?, logo_uri = ?, redirect_uris = ?, \
+             grant_types = ?, client_auth_methods = ?, status = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?",
+        )
+        .bind(&c.name)
+        .bind(json_text(&c.name_lang_map))
+        .bind(&c.logo_uri)
+        .bind(json_text(&c.redirect_uris))
+        .bind(json_text(&c.grant_types))
+        .bind(json_text(&c.client_auth_methods))
+        .bind(c.status.as_str())
+        .bind(&c.upd_by)
+        .bind(ts_opt(&c.upd_dtimes))
+        .bind(&c.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
         Ok(())
     }
 

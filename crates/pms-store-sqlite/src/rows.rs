@@ -2,10 +2,10 @@
 //! a panic.
 
 use pms_domain::clock::parse_ts;
-use pms_domain::list::{MappingSummary, PolicySummary};
+use pms_domain::list::{ClientSummary, MappingSummary, PolicySummary};
 use pms_domain::model::{
-    ApprovalStatus, AuditRecord, AuthPolicy, MappingRequest, MappingStatus, Partner, PolicyGroup,
-    PolicyState,
+    ApprovalStatus, AuditRecord, AuthPolicy, ClientStatus, MappingRequest, MappingStatus,
+    OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::{StoreError, Timestamp};
 use sqlx::sqlite::SqliteRow;
@@ -170,5 +170,59 @@ pub(crate) fn audit_from(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
         before: json(row, "before")?,
         after: json(row, "after")?,
         correlation_id: get(row, "correlation_id")?,
+    })
+}
+
+/// A JSON column holding a value of type `T` (a list of strings, the name map).
+fn json_of<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Result<T, StoreError> {
+    let s: String = get(row, col)?;
+    serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+fn client_status(row: &SqliteRow) -> Result<ClientStatus, StoreError> {
+    let s: String = get(row, "status")?;
+    match s.as_str() {
+        "ACTIVE" => Ok(ClientStatus::Active),
+        "INACTIVE" => Ok(ClientStatus::Inactive),
+        _ => Err(StoreError::Corrupt(format!("client status {s:?}"))),
+    }
+}
+
+pub(crate) fn client_from(row: &SqliteRow) -> Result<OidcClient, StoreError> {
+    Ok(OidcClient {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        name_lang_map: json_of(row, "name_lang_map")?,
+        rp_id: get(row, "rp_id")?,
+        policy_id: get(row, "policy_id")?,
+        logo_uri: get(row, "logo_uri")?,
+        redirect_uris: json_of(row, "redirect_uris")?,
+        public_key: get(row, "public_key")?,
+        claims: json_of(row, "claims")?,
+        acr_values: json_of(row, "acr_values")?,
+        grant_types: json_of(row, "grant_types")?,
+        client_auth_methods: json_of(row, "client_auth_methods")?,
+        status: client_status(row)?,
+        cr_by: get(row, "cr_by")?,
+        cr_dtimes: ts(row, "cr_dtimes")?,
+        upd_by: get(row, "upd_by")?,
+        upd_dtimes: ts_opt(row, "upd_dtimes")?,
+    })
+}
+
+pub(crate) fn client_summary_from(row: &SqliteRow) -> Result<ClientSummary, StoreError> {
+    Ok(ClientSummary {
+        partner_id: get(row, "rp_id")?,
+        org_name: get(row, "org_name")?,
+        policy_group_id: get(row, "group_id")?,
+        policy_group_name: get(row, "group_name")?,
+        policy_group_description: get(row, "group_desc")?,
+        policy_name: get(row, "policy_name")?,
+        policy_description: get(row, "policy_desc")?,
+        client_id: get(row, "id")?,
+        client_name: get(row, "name")?,
+        status: client_status(row)?,
+        created: ts(row, "cr_dtimes")?,
+        updated: ts_opt(row, "upd_dtimes")?,
     })
 }

@@ -48,6 +48,8 @@ pub struct Config {
     pub list: Lists,
     pub policy: Policy,
     pub partner: PartnerCfg,
+    pub oidc_client: OidcClientCfg,
+    pub claims: ClaimsCfg,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,6 +144,29 @@ pub struct PartnerCfg {
     pub email_regex: String,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcClientCfg {
+    pub enabled: bool,
+    /// Must be a subset of eSignet's `mosip.esignet.supported.grant.types`.
+    pub grant_types: List,
+    /// Must be a subset of eSignet's `mosip.esignet.supported.client.auth.methods`.
+    pub client_auth_methods: List,
+    pub rsa_min_bits: usize,
+    pub rsa_max_bits: usize,
+    pub language_codes: List,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimsCfg {
+    pub claims_supported: List,
+    /// Empty: the embedded `identity-mapping.json`.
+    pub identity_mapping_file: String,
+    /// Empty: the embedded `amr-acr-mapping.json`. Must be the file eSignet uses.
+    pub amr_acr_mapping_file: String,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -201,6 +226,19 @@ impl Default for Config {
             partner: PartnerCfg {
                 supported_languages: list(&["eng"]),
                 email_regex: pms_domain::ops::DEFAULT_EMAIL_REGEX.into(),
+            },
+            oidc_client: OidcClientCfg {
+                enabled: true,
+                grant_types: list(&["authorization_code"]),
+                client_auth_methods: list(&["private_key_jwt"]),
+                rsa_min_bits: 2048,
+                rsa_max_bits: 4096,
+                language_codes: list(pms_domain::client_fields::ISO_639_2T),
+            },
+            claims: ClaimsCfg {
+                claims_supported: list(pms_domain::claims::DEFAULT_CLAIMS_SUPPORTED),
+                identity_mapping_file: String::new(),
+                amr_acr_mapping_file: String::new(),
             },
         }
     }
@@ -325,6 +363,16 @@ impl Config {
                 "partner.supported_languages",
                 &self.partner.supported_languages,
             ),
+            ("oidc_client.grant_types", &self.oidc_client.grant_types),
+            (
+                "oidc_client.client_auth_methods",
+                &self.oidc_client.client_auth_methods,
+            ),
+            (
+                "oidc_client.language_codes",
+                &self.oidc_client.language_codes,
+            ),
+            ("claims.claims_supported", &self.claims.claims_supported),
         ] {
             if l.0.is_empty() {
                 return Err(format!("{name} must not be empty"));
@@ -335,6 +383,14 @@ impl Config {
         }
         if self.list.max_page_size == 0 {
             return Err("list.max_page_size must be greater than 0".into());
+        }
+        let (min, max) = (self.oidc_client.rsa_min_bits, self.oidc_client.rsa_max_bits);
+        // Below 2048 bits RSA is breakable in practice; eSignet keeps keys in a
+        // 1024-character column, which a modulus above 4096 bits overflows.
+        if !(2048..=max).contains(&min) || max > 4096 {
+            return Err(format!(
+                "oidc_client.rsa_min_bits ({min}) and rsa_max_bits ({max}) must satisfy 2048 <= min <= max <= 4096"
+            ));
         }
         regex::Regex::new(&self.partner.email_regex).map_err(|e| {
             format!(

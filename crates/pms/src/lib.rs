@@ -8,7 +8,11 @@ use anyhow::Context;
 use axum::extract::Request;
 use config::{AuthMode, Config};
 use pms_api::auth::{AuthSettings, Authenticator};
+use pms_api::client_input::ClientFieldRules;
 use pms_api::{ApiSettings, AppState, Services};
+use pms_domain::claims::{ClaimsMapping, DEFAULT_AMR_ACR_MAPPING, DEFAULT_IDENTITY_MAPPING};
+use pms_domain::client_key::KeyPolicy;
+use pms_domain::ops::clients::ClientRules;
 use pms_domain::ops::Rules;
 use pms_domain::policy_doc::{PolicyDocValidator, DEFAULT_SCHEMA};
 use pms_domain::{Clock, SystemClock};
@@ -68,6 +72,47 @@ fn policy_validator(config: &Config) -> anyhow::Result<PolicyDocValidator> {
         .context("policy.auth_policy_schema_file")
 }
 
+/// The claims / ACR mapping data, read once at start-up (claims-and-acr.md §1).
+fn claims_mapping(config: &Config) -> anyhow::Result<ClaimsMapping> {
+    let read = |key: &str, file: &str, default: &str| -> anyhow::Result<String> {
+        if file.is_empty() {
+            Ok(default.to_string())
+        } else {
+            std::fs::read_to_string(file).with_context(|| format!("{key}: cannot read {file}"))
+        }
+    };
+    let c = &config.claims;
+    let identity = read(
+        "claims.identity_mapping_file",
+        &c.identity_mapping_file,
+        DEFAULT_IDENTITY_MAPPING,
+    )?;
+    let amr_acr = read(
+        "claims.amr_acr_mapping_file",
+        &c.amr_acr_mapping_file,
+        DEFAULT_AMR_ACR_MAPPING,
+    )?;
+    let files = format!(
+        "claims mapping ({}, {})",
+        or_embedded(&c.identity_mapping_file),
+        or_embedded(&c.amr_acr_mapping_file)
+    );
+    let (mapping, warnings) = ClaimsMapping::new(c.claims_supported.0.clone(), &identity, &amr_acr)
+        .with_context(|| files.clone())?;
+    for w in warnings {
+        tracing::warn!("{files}: {w}");
+    }
+    Ok(mapping)
+}
+
+fn or_embedded(file: &str) -> &str {
+    if file.is_empty() {
+        "embedded"
+    } else {
+        file
+    }
+}
+
 /// A built application: store open and migrated, listener bound.
 pub struct Application {
     listener: TcpListener,
@@ -115,6 +160,18 @@ impl Application {
                 .context("partner.email_regex")?,
         };
         let settings = ApiSettings {
+            oidc_enabled: config.oidc_client.enabled,
+            client_fields: ClientFieldRules {
+                grant_types: config.oidc_client.grant_types.0.clone(),
+                client_auth_methods: config.oidc_client.client_auth_methods.0.clone(),
+                language_codes: config
+                    .oidc_client
+                    .language_codes
+                    .0
+                    .iter()
+                    .cloned()
+                    .collect(),
+            },
             max_body_bytes: config.http.max_body_bytes,
             max_clock_skew_seconds: config.request.max_clock_skew_seconds,
             max_page_size: config.list.max_page_size,
@@ -131,6 +188,13 @@ impl Application {
             settings,
             rules,
             policy_validator: policy_validator(&config)?,
+            client_rules: ClientRules {
+                key_policy: KeyPolicy {
+                    rsa_min_bits: config.oidc_client.rsa_min_bits,
+                    rsa_max_bits: config.oidc_client.rsa_max_bits,
+                },
+                claims: claims_mapping(&config)?,
+            },
         });
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr)

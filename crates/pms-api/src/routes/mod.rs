@@ -1,5 +1,6 @@
 //! Route table: one module per resource, merged here with the MOSIP fallbacks.
 
+mod clients;
 mod mappings;
 mod partners;
 mod policies;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(policies::routes())
         .merge(partners::routes())
         .merge(mappings::routes())
+        .merge(clients::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -1,6 +1,6 @@
 //! Partner–policy mapping requests (policies-and-partners.md §4).
 
-use super::{audit, entity, new_id};
+use super::{audit, entity, new_id, owned_partner_ids};
 use crate::list::{ListQuery, MappingFilter, MappingSortField, MappingSummary, Page};
 use crate::model::{AuditAction, Ctx, MappingRequest, MappingStatus, PolicyState};
 use crate::store::{Constraint, StoreError, Tx};
@@ -163,31 +163,19 @@ pub async fn list(
     ctx: &Ctx,
     mut q: ListQuery<MappingSortField, MappingFilter>,
 ) -> Result<Page<MappingSummary>, DomainError> {
-    if ctx.caller.is_admin {
-        q.filter.owned_by = None;
+    q.filter.owned_by = if ctx.caller.is_admin {
+        None
     } else {
-        let owned = tx.partners_of_user(&ctx.caller.user_id).await?;
-        if owned.is_empty() {
-            return Err(DomainError::OwnsNoPartner);
-        }
-        for p in owned.iter().filter(|p| {
-            !matches!(
-                p.partner_type_code.as_str(),
-                "Device_Provider" | "FTM_Provider"
-            )
-        }) {
-            if p.id.trim().is_empty() {
-                return Err(DomainError::OwnedPartnerBlankId);
-            }
-            let gid = p
-                .policy_group_id
-                .as_deref()
-                .ok_or(DomainError::OwnedPartnerNoGroup)?;
-            if tx.policy_group(gid).await?.is_none() {
-                return Err(DomainError::OwnedPartnerGroupMissing);
-            }
-        }
-        q.filter.owned_by = Some(owned.into_iter().map(|p| p.id).collect());
-    }
+        // Device and FTM providers have no policy group by design.
+        Some(
+            owned_partner_ids(tx, ctx, |p| {
+                !matches!(
+                    p.partner_type_code.as_str(),
+                    "Device_Provider" | "FTM_Provider"
+                )
+            })
+            .await?,
+        )
+    };
     Ok(tx.list_mappings(&q).await?)
 }

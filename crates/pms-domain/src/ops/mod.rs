@@ -2,12 +2,13 @@
 //! change and its audit record through the same `Tx`, and returns what happened. The caller (the
 //! API layer) commits.
 
+pub mod clients;
 pub mod mappings;
 pub mod partners;
 pub mod policies;
 pub mod policy_groups;
 
-use crate::model::{AuditAction, AuditRecord, Ctx, DomainEvent};
+use crate::model::{AuditAction, AuditRecord, Ctx, DomainEvent, Partner};
 use crate::store::Tx;
 use crate::DomainError;
 use regex::Regex;
@@ -80,8 +81,36 @@ pub mod entity {
     pub const POLICY: &str = "POLICY";
     pub const PARTNER: &str = "PARTNER";
     pub const MAPPING: &str = "PARTNER_POLICY_REQUEST";
+    pub const CLIENT: &str = "OIDC_CLIENT";
 }
 
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// The ownership checks the list endpoints share (api-oidc-clients.md §8.2, policies-and-partners.md
+/// §4.4), for a non-admin caller: it owns at least one partner, and every owned partner that
+/// `checked` selects has an id and an existing policy group. Returns the owned partner ids.
+async fn owned_partner_ids(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    checked: impl Fn(&Partner) -> bool,
+) -> Result<Vec<String>, DomainError> {
+    let owned = tx.partners_of_user(&ctx.caller.user_id).await?;
+    if owned.is_empty() {
+        return Err(DomainError::OwnsNoPartner);
+    }
+    for p in owned.iter().filter(|p| checked(p)) {
+        if p.id.trim().is_empty() {
+            return Err(DomainError::OwnedPartnerBlankId);
+        }
+        let gid = p
+            .policy_group_id
+            .as_deref()
+            .ok_or(DomainError::OwnedPartnerNoGroup)?;
+        if tx.policy_group(gid).await?.is_none() {
+            return Err(DomainError::OwnedPartnerGroupMissing);
+        }
+    }
+    Ok(owned.into_iter().map(|p| p.id).collect())
 }

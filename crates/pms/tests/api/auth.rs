@@ -292,6 +292,17 @@ const TABLE: &[(&str, &str, &str)] = &[
         "/v1/policymanager/policies/active/group/g1",
         "getactivegroupgroupname",
     ),
+    ("POST", "/v1/partnermanager/oidc/client", "postoidcclient"),
+    ("POST", "/v1/partnermanager/oauth/client", "postoidcclient"),
+    ("PUT", "/v1/partnermanager/oidc/client/c1", "putoidcclient"),
+    ("PUT", "/v1/partnermanager/oauth/client/c1", "putoidcclient"),
+    ("GET", "/v1/partnermanager/oidc/client/c1", "getoidcclient"),
+    ("GET", "/v1/partnermanager/oauth/client/c1", "getoidcclient"),
+    (
+        "GET",
+        "/v1/partnermanager/oauth/client",
+        "getoauthpartnersclients",
+    ),
 ];
 
 #[tokio::test]

@@ -293,6 +293,7 @@ impl TestApp {
             "auth_policy",
             "partner",
             "partner_policy_request",
+            "oidc_client",
             "audit_log",
         ] {
             let cols: Vec<String> =
@@ -309,6 +310,15 @@ impl TestApp {
         }
         pool.close().await;
         out
+    }
+
+    /// Runs one SQL statement on the database file, for states the API cannot produce (data
+    /// migrated from MOSIP, rows changed behind pms's back).
+    pub async fn sql(&self, statement: &str) {
+        let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
     }
 
     /// The number of audit rows.

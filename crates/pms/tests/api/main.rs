@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod clients;
 mod lifecycle;
 mod mappings;
 mod partners;

@@ -1,0 +1,202 @@
+//! `/v1/partnermanager/oidc/client…` and `/v1/partnermanager/oauth/client…`: the two client
+//! families over one set of clients (api-oidc-clients.md).
+
+use super::PM;
+use crate::auth::Caller;
+use crate::client_input::{self as ci, AUTH_PARTNER_ID, NAME, POLICY_ID};
+use crate::input::{list_params, page_json, read_json, Fields, Params};
+use crate::wire::{ApiError, Echo, Kind};
+use crate::{repr, roles, AppState};
+use axum::extract::{Path, Query, Request, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use pms_domain::list::{ClientFilter, ClientSortField, ListQuery};
+use pms_domain::model::{ClientFamily, NameMap};
+use pms_domain::ops::clients::{self, ClientUpdate, NewClient};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{PM}/oidc/client"), post(create_oidc))
+        .route(
+            &format!("{PM}/oidc/client/{{client_id}}"),
+            get(read).put(update_oidc),
+        )
+        .route(&format!("{PM}/oauth/client"), post(create_oauth).get(list))
+        .route(
+            &format!("{PM}/oauth/client/{{client_id}}"),
+            get(read).put(update_oauth),
+        )
+}
+
+/// Stages 3 and 4: the role, then the feature switch.
+fn admit(st: &AppState, caller: &Caller, role_key: &str) -> Result<(), ApiError> {
+    caller.require(st.roles(role_key))?;
+    if !st.settings.oidc_enabled {
+        return Err(ApiError::one(
+            "PMS_FEATURE_002",
+            "OIDC client related features are not available in the current deployment.",
+        ));
+    }
+    Ok(())
+}
+
+async fn create_oidc(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
+    create(st, caller, req, ClientFamily::Oidc).await
+}
+
+async fn create_oauth(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
+    create(st, caller, req, ClientFamily::OAuth).await
+}
+
+async fn create(st: AppState, caller: Caller, req: Request, family: ClientFamily) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        admit(&st, &caller, roles::POST_OIDC_CLIENT)?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let rules = &st.settings.client_fields;
+        let mut f = Fields::v1(&st, &body);
+        let name = f.text("name", NAME);
+        let policy_id = f.text("policyId", POLICY_ID);
+        let public_key = ci::public_key(&mut f);
+        let auth_partner_id = f.text("authPartnerId", AUTH_PARTNER_ID);
+        let logo_uri = ci::logo_uri(&mut f);
+        let redirect_uris = ci::redirect_uris(&mut f);
+        let grant_types = ci::grant_types(&mut f, rules);
+        let client_auth_methods = ci::client_auth_methods(&mut f, rules);
+        let name_lang_map = match family {
+            ClientFamily::OAuth => ci::name_map(&mut f, rules, &name),
+            ClientFamily::Oidc => NameMap::new(),
+        };
+        f.finish()?;
+        let cmd = NewClient {
+            family,
+            name,
+            name_lang_map,
+            policy_id,
+            public_key,
+            auth_partner_id,
+            logo_uri,
+            redirect_uris,
+            grant_types,
+            client_auth_methods,
+        };
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let out = clients::create(tx.as_mut(), &ctx, &st.client_rules, cmd).await?;
+        tx.commit().await?;
+        Ok(repr::client_saved(&out.value))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn update_oidc(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    update(st, caller, id, req, ClientFamily::Oidc).await
+}
+
+async fn update_oauth(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    update(st, caller, id, req, ClientFamily::OAuth).await
+}
+
+/// `path` is the family of the path called; the stored client decides what eSignet is told.
+async fn update(
+    st: AppState,
+    caller: Caller,
+    id: String,
+    req: Request,
+    path: ClientFamily,
+) -> Response {
+    let mut echo = Echo::new(Kind::V1);
+    let res = async {
+        admit(&st, &caller, roles::PUT_OIDC_CLIENT)?;
+        let body = read_json(&st, req, &mut echo).await?;
+        let rules = &st.settings.client_fields;
+        let mut f = Fields::v1(&st, &body);
+        let logo_uri = ci::logo_uri(&mut f);
+        let redirect_uris = ci::redirect_uris(&mut f);
+        let status = ci::status(&mut f);
+        let grant_types = ci::grant_types(&mut f, rules);
+        let client_name = f.text("clientName", NAME);
+        let client_auth_methods = ci::client_auth_methods(&mut f, rules);
+        let name_lang_map = match path {
+            ClientFamily::OAuth => Some(ci::name_map(&mut f, rules, &client_name)),
+            ClientFamily::Oidc => None,
+        };
+        f.finish()?;
+        let cmd = ClientUpdate {
+            logo_uri,
+            redirect_uris,
+            status,
+            grant_types,
+            client_name,
+            client_auth_methods,
+            name_lang_map,
+        };
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let out = clients::update(tx.as_mut(), &ctx, &id, cmd).await?;
+        tx.commit().await?;
+        Ok(repr::client_saved(&out.value))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        admit(&st, &caller, roles::GET_OIDC_CLIENT)?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.read().await?;
+        let (client, policy_name) = clients::get(tx.as_mut(), &ctx, &id).await?;
+        Ok(repr::client(&client, policy_name.as_deref()))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+async fn list(
+    State(st): State<AppState>,
+    caller: Caller,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let echo = Echo::new(Kind::V2("mosip.pms.oauth.partners.clients.get"));
+    let res = async {
+        admit(&st, &caller, roles::GET_OAUTH_CLIENTS)?;
+        let params = Params(query.map(|q| q.0).unwrap_or_default());
+        let (sort, page) = list_params(&params, st.settings.max_page_size, ClientSortField::parse)?;
+        let filter = ClientFilter {
+            owned_by: None,
+            partner_id: params.contains("partnerId"),
+            org_name: params.contains("orgName"),
+            policy_group_name: params.contains("policyGroupName"),
+            policy_name: params.contains("policyName"),
+            client_name: params.contains("clientName"),
+            status: params
+                .get("status")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        };
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.read().await?;
+        let result = clients::list(tx.as_mut(), &ctx, ListQuery { sort, page, filter }).await?;
+        Ok(page_json(
+            page,
+            result.total,
+            result.items.iter().map(repr::client_summary).collect(),
+        ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}

@@ -1,0 +1,291 @@
+//! OIDC clients (api-oidc-clients.md): create under an approved policy mapping with the id derived
+//! from the public key, update with one-way deactivation, read and list with ownership checks.
+
+use super::{audit, entity, owned_partner_ids, Outcome};
+use crate::claims::{ClaimsMapping, GrantsError};
+use crate::client_key::{ClientPublicKey, KeyPolicy};
+use crate::list::{ClientFilter, ClientSortField, ClientSummary, ListQuery, Page};
+use crate::model::{
+    AuditAction, ClientFamily, ClientStatus, Ctx, DomainEvent, MappingStatus, NameMap, OidcClient,
+    Partner, PolicyState,
+};
+use crate::store::{Constraint, StoreError, Tx};
+use crate::DomainError;
+
+/// What client operations need beyond the store: the key policy and the claims / ACR mapping
+/// data, both fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct ClientRules {
+    pub key_policy: KeyPolicy,
+    pub claims: ClaimsMapping,
+}
+
+/// A create request after field validation (api-oidc-clients.md §4.1, §5).
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub family: ClientFamily,
+    pub name: String,
+    /// Empty for the legacy family.
+    pub name_lang_map: NameMap,
+    pub policy_id: String,
+    /// The JWK as sent; its content is checked as the first business check.
+    pub public_key: serde_json::Value,
+    pub auth_partner_id: String,
+    pub logo_uri: String,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub client_auth_methods: Vec<String>,
+}
+
+/// An update request after field validation (api-oidc-clients.md §6.1).
+#[derive(Debug, Clone)]
+pub struct ClientUpdate {
+    pub logo_uri: String,
+    pub redirect_uris: Vec<String>,
+    pub status: ClientStatus,
+    pub grant_types: Vec<String>,
+    pub client_name: String,
+    pub client_auth_methods: Vec<String>,
+    /// `Some` on `PUT /oauth/client` (replaces the whole map); `None` keeps the stored map.
+    pub name_lang_map: Option<NameMap>,
+}
+
+/// Checks 3–4 of create and their twins in update and read: a non-admin caller must own at
+/// least one partner, and `partner_id` among them.
+async fn require_owner(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    partner_id: &str,
+    not_owned: DomainError,
+) -> Result<(), DomainError> {
+    if ctx.caller.is_admin {
+        return Ok(());
+    }
+    let owned = tx.partners_of_user(&ctx.caller.user_id).await?;
+    if owned.is_empty() {
+        return Err(DomainError::OwnsNoPartner);
+    }
+    if !owned.iter().any(|p| p.id == partner_id) {
+        return Err(not_owned);
+    }
+    Ok(())
+}
+
+/// `POST /oidc/client` and `POST /oauth/client`: checks 1–17 of §4.2 in order.
+pub async fn create(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    rules: &ClientRules,
+    cmd: NewClient,
+) -> Result<Outcome<OidcClient>, DomainError> {
+    let key = ClientPublicKey::parse(&cmd.public_key, &rules.key_policy)
+        .map_err(|e| DomainError::ClientKeyRejected(e.0))?;
+    if tx.client(key.client_id()).await?.is_some() {
+        return Err(DomainError::ClientKeyTaken);
+    }
+    require_owner(
+        tx,
+        ctx,
+        &cmd.auth_partner_id,
+        DomainError::ClientPartnerNotOwnedForCreate,
+    )
+    .await?;
+    let partner = tx
+        .partner(&cmd.auth_partner_id)
+        .await?
+        .ok_or_else(|| DomainError::AuthPartnerNotFound(cmd.auth_partner_id.clone()))?;
+    if !partner
+        .partner_type_code
+        .eq_ignore_ascii_case("Auth_Partner")
+    {
+        return Err(DomainError::NotAuthPartner(partner.partner_type_code));
+    }
+    if !partner.is_active {
+        return Err(DomainError::PartnerNotActive);
+    }
+    let policy = tx
+        .policy(&cmd.policy_id)
+        .await?
+        .ok_or(DomainError::ClientPolicyNotFound)?;
+    if !policy.policy_type.eq_ignore_ascii_case("Auth") {
+        return Err(DomainError::NotAuthPolicy);
+    }
+    if policy.state() != PolicyState::Activated {
+        return Err(DomainError::PolicyNotActive);
+    }
+    if !policy.within_validity(ctx.now) {
+        return Err(DomainError::PolicyExpired);
+    }
+    let group_active = tx
+        .policy_group(&policy.policy_group_id)
+        .await?
+        .is_some_and(|g| g.is_active);
+    if !group_active {
+        return Err(DomainError::PolicyGroupNotActive);
+    }
+    let mappings = tx.mappings_of(&partner.id, &policy.id).await?;
+    if mappings.is_empty() {
+        return Err(DomainError::ClientMappingNotFound);
+    }
+    if !mappings.iter().any(|m| m.status == MappingStatus::Approved) {
+        return Err(DomainError::ClientMappingNotApproved);
+    }
+    let grants = rules.claims.grants(&policy.policies).map_err(|e| match e {
+        GrantsError::NoClaims => DomainError::NoClaims,
+        GrantsError::MandatoryAuth => DomainError::MandatoryAuth,
+        GrantsError::NoAcr => DomainError::NoAcrValues,
+    })?;
+    let client = OidcClient {
+        id: key.client_id().to_string(),
+        name: cmd.name,
+        name_lang_map: cmd.name_lang_map,
+        rp_id: partner.id,
+        policy_id: policy.id,
+        logo_uri: cmd.logo_uri,
+        redirect_uris: cmd.redirect_uris,
+        public_key: key.normalized_json().to_string(),
+        claims: grants.claims,
+        acr_values: grants.acr_values,
+        grant_types: cmd.grant_types,
+        client_auth_methods: cmd.client_auth_methods,
+        status: ClientStatus::Active,
+        cr_by: ctx.caller.user_id.clone(),
+        cr_dtimes: ctx.now,
+        upd_by: None,
+        upd_dtimes: None,
+    };
+    // A racing create with the same key loses here, at the primary key, with the same code.
+    tx.insert_client(&client).await.map_err(|e| match e {
+        StoreError::Conflict(Constraint::ClientId) => DomainError::ClientKeyTaken,
+        other => other.into(),
+    })?;
+    audit(
+        tx,
+        ctx,
+        AuditAction::CreateClient,
+        entity::CLIENT,
+        &client.id,
+        None,
+        &client,
+    )
+    .await?;
+    let events = vec![DomainEvent::ClientCreated {
+        client: client.clone(),
+        family: cmd.family,
+    }];
+    Ok(Outcome {
+        value: client,
+        events,
+    })
+}
+
+/// `PUT /oidc/client/{id}` and `PUT /oauth/client/{id}`: checks 1–6 of §6.2, then §6.3.
+pub async fn update(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    id: &str,
+    cmd: ClientUpdate,
+) -> Result<Outcome<OidcClient>, DomainError> {
+    let before = tx
+        .client_for_update(id)
+        .await?
+        .ok_or(DomainError::ClientNotFound)?;
+    if before.status == ClientStatus::Inactive {
+        return Err(DomainError::ClientDeactivated);
+    }
+    let partner: Partner = tx
+        .partner(&before.rp_id)
+        .await?
+        .ok_or_else(|| DomainError::AuthPartnerNotFound(before.rp_id.clone()))?;
+    require_owner(
+        tx,
+        ctx,
+        &before.rp_id,
+        DomainError::ClientPartnerNotOwnedForUpdate,
+    )
+    .await?;
+    let status_change = cmd.status != before.status;
+    let admin_status_change = ctx.caller.is_admin && status_change;
+    if !admin_status_change && !partner.is_active {
+        return Err(DomainError::PartnerNotActive);
+    }
+    let after = if status_change {
+        // Only the status moves; the other fields were validated and are ignored (§6.3).
+        OidcClient {
+            status: cmd.status,
+            ..before.clone()
+        }
+    } else {
+        OidcClient {
+            name: cmd.client_name,
+            logo_uri: cmd.logo_uri,
+            redirect_uris: cmd.redirect_uris,
+            grant_types: cmd.grant_types,
+            client_auth_methods: cmd.client_auth_methods,
+            name_lang_map: cmd
+                .name_lang_map
+                .unwrap_or_else(|| before.name_lang_map.clone()),
+            ..before.clone()
+        }
+    };
+    if after == before {
+        return Ok(Outcome::quiet(before));
+    }
+    let after = OidcClient {
+        upd_by: Some(ctx.caller.user_id.clone()),
+        upd_dtimes: Some(ctx.now),
+        ..after
+    };
+    tx.update_client(&after).await?;
+    audit(
+        tx,
+        ctx,
+        AuditAction::UpdateClient,
+        entity::CLIENT,
+        id,
+        Some(&before),
+        &after,
+    )
+    .await?;
+    let events = vec![DomainEvent::ClientUpdated {
+        client: after.clone(),
+    }];
+    Ok(Outcome {
+        value: after,
+        events,
+    })
+}
+
+/// `GET /oidc/client/{id}` and `GET /oauth/client/{id}` (§7.1). Returns the client and its
+/// policy's name, if the policy still exists.
+pub async fn get(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    id: &str,
+) -> Result<(OidcClient, Option<String>), DomainError> {
+    let client = tx.client(id).await?.ok_or(DomainError::ClientNotFound)?;
+    require_owner(
+        tx,
+        ctx,
+        &client.rp_id,
+        DomainError::ClientPartnerNotOwnedForRead,
+    )
+    .await?;
+    let policy_name = tx.policy(&client.policy_id).await?.map(|p| p.name);
+    Ok((client, policy_name))
+}
+
+/// `GET /oauth/client` (§8): admins see every client, anyone else those of the partners it
+/// owns, after the checks of §8.2.
+pub async fn list(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    mut q: ListQuery<ClientSortField, ClientFilter>,
+) -> Result<Page<ClientSummary>, DomainError> {
+    q.filter.owned_by = if ctx.caller.is_admin {
+        None
+    } else {
+        Some(owned_partner_ids(tx, ctx, |_| true).await?)
+    };
+    Ok(tx.list_clients(&q).await?)
+}
