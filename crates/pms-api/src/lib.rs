@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod client_input;
 pub mod input;
+pub mod openapi;
 pub mod repr;
 pub mod roles;
 mod routes;

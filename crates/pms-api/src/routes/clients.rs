@@ -5,28 +5,25 @@ use super::PM;
 use crate::auth::Caller;
 use crate::client_input::{self as ci, AUTH_PARTNER_ID, NAME, POLICY_ID};
 use crate::input::{list_params, page_json, read_json, Fields, Params};
+use crate::openapi::{
+    Paging, RequestWrapper, ResponseWrapper, ResponseWrapperV2, TAG_CLIENTS, V1_OK, V2_OK,
+};
 use crate::wire::{ApiError, Echo, Kind};
 use crate::{repr, roles, AppState};
 use axum::extract::{Path, Query, Request, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use pms_domain::list::{ClientFilter, ClientSortField, ListQuery};
 use pms_domain::model::{ClientFamily, NameMap};
 use pms_domain::ops::clients::{self, ClientUpdate, NewClient};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{PM}/oidc/client"), post(create_oidc))
-        .route(
-            &format!("{PM}/oidc/client/{{client_id}}"),
-            get(read).put(update_oidc),
-        )
-        .route(&format!("{PM}/oauth/client"), post(create_oauth).get(list))
-        .route(
-            &format!("{PM}/oauth/client/{{client_id}}"),
-            get(read).put(update_oauth),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(create_oidc))
+        .routes(routes!(read_oidc, update_oidc))
+        .routes(routes!(create_oauth, list))
+        .routes(routes!(read_oauth, update_oauth))
 }
 
 /// Stages 3 and 4: the role, then the feature switch.
@@ -41,10 +38,30 @@ fn admit(st: &AppState, caller: &Caller, role_key: &str) -> Result<(), ApiError>
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    context_path = PM,
+    path = "/oidc/client",
+    tag = TAG_CLIENTS,
+    operation_id = "createOidcClient",
+    summary = "Create an OIDC client",
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn create_oidc(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
     create(st, caller, req, ClientFamily::Oidc).await
 }
 
+#[utoipa::path(
+    post,
+    context_path = PM,
+    path = "/oauth/client",
+    tag = TAG_CLIENTS,
+    operation_id = "createOauthClient",
+    summary = "Create an OAuth client (with a name per language)",
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn create_oauth(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
     create(st, caller, req, ClientFamily::OAuth).await
 }
@@ -91,6 +108,17 @@ async fn create(st: AppState, caller: Caller, req: Request, family: ClientFamily
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    put,
+    context_path = PM,
+    path = "/oidc/client/{client_id}",
+    tag = TAG_CLIENTS,
+    operation_id = "updateOidcClient",
+    summary = "Update a client through the OIDC family",
+    params(("client_id" = String, Path, description = "Client id")),
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn update_oidc(
     State(st): State<AppState>,
     caller: Caller,
@@ -100,6 +128,17 @@ async fn update_oidc(
     update(st, caller, id, req, ClientFamily::Oidc).await
 }
 
+#[utoipa::path(
+    put,
+    context_path = PM,
+    path = "/oauth/client/{client_id}",
+    tag = TAG_CLIENTS,
+    operation_id = "updateOauthClient",
+    summary = "Update a client through the OAuth family (with a name per language)",
+    params(("client_id" = String, Path, description = "Client id")),
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn update_oauth(
     State(st): State<AppState>,
     caller: Caller,
@@ -153,7 +192,40 @@ async fn update(
     echo.respond(st.clock.now(), res)
 }
 
-async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+#[utoipa::path(
+    get,
+    context_path = PM,
+    path = "/oidc/client/{client_id}",
+    tag = TAG_CLIENTS,
+    operation_id = "getOidcClient",
+    summary = "Read a client",
+    params(("client_id" = String, Path, description = "Client id")),
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
+async fn read_oidc(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+    read(st, caller, id).await
+}
+
+#[utoipa::path(
+    get,
+    context_path = PM,
+    path = "/oauth/client/{client_id}",
+    tag = TAG_CLIENTS,
+    operation_id = "getOauthClient",
+    summary = "Read a client",
+    params(("client_id" = String, Path, description = "Client id")),
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
+async fn read_oauth(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Response {
+    read(st, caller, id).await
+}
+
+/// Both families read the same clients.
+async fn read(st: AppState, caller: Caller, id: String) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
         admit(&st, &caller, roles::GET_OIDC_CLIENT)?;
@@ -166,6 +238,25 @@ async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = PM,
+    path = "/oauth/client",
+    tag = TAG_CLIENTS,
+    operation_id = "listOauthClients",
+    summary = "Page of client summaries, filtered and sorted \
+               (V2 envelope, id `mosip.pms.oauth.partners.clients.get`)",
+    params(
+        Paging,
+        ("partnerId" = Option<String>, Query, description = "Substring filter"),
+        ("orgName" = Option<String>, Query, description = "Substring filter"),
+        ("policyGroupName" = Option<String>, Query, description = "Substring filter"),
+        ("policyName" = Option<String>, Query, description = "Substring filter"),
+        ("clientName" = Option<String>, Query, description = "Substring filter"),
+        ("status" = Option<String>, Query, description = "Exact status"),
+    ),
+    responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
+)]
 async fn list(
     State(st): State<AppState>,
     caller: Caller,

@@ -3,22 +3,25 @@
 use super::PM;
 use crate::auth::Caller;
 use crate::input::{list_params, page_json, read_json, Fields, Params, Text};
+use crate::openapi::{
+    Paging, RequestWrapper, ResponseWrapper, ResponseWrapperV2, TAG_MAPPINGS, V1_OK, V2_OK,
+};
 use crate::wire::{Echo, Kind};
 use crate::{repr, roles, AppState};
 use axum::extract::{Path, Query, Request, State};
 use axum::response::Response;
-use axum::routing::{get, post, put};
-use axum::Router;
 use pms_domain::list::{ListQuery, MappingFilter, MappingSortField};
 use pms_domain::model::MappingStatus;
 use pms_domain::ops::mappings::{self, Decision, NewMappingRequest};
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{PM}/partners/{{id}}/policy/map"), post(request))
-        .route(&format!("{PM}/partners/policy/{{key}}"), put(decide))
-        .route(&format!("{PM}/partner-policy-requests"), get(list))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(request))
+        .routes(routes!(decide))
+        .routes(routes!(list))
 }
 
 const POLICY_NAME: Text = Text {
@@ -34,6 +37,17 @@ const USE_CASE: Text = Text {
     len: "size must be between 1 and 4000",
 };
 
+#[utoipa::path(
+    post,
+    context_path = PM,
+    path = "/partners/{id}/policy/map",
+    tag = TAG_MAPPINGS,
+    operation_id = "requestPolicyMapping",
+    summary = "Request a published policy for a partner",
+    params(("id" = String, Path, description = "Partner id")),
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn request(
     State(st): State<AppState>,
     caller: Caller,
@@ -58,6 +72,17 @@ async fn request(
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    put,
+    context_path = PM,
+    path = "/partners/policy/{key}",
+    tag = TAG_MAPPINGS,
+    operation_id = "decidePolicyMapping",
+    summary = "Approve or reject a mapping request (`Approved` or `Rejected`)",
+    params(("key" = String, Path, description = "Mapping key")),
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn decide(
     State(st): State<AppState>,
     caller: Caller,
@@ -98,6 +123,27 @@ async fn decide(
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = PM,
+    path = "/partner-policy-requests",
+    tag = TAG_MAPPINGS,
+    operation_id = "listPolicyMappings",
+    summary = "Page of mapping requests, filtered and sorted \
+               (V2 envelope, id `mosip.pms.all.partner.policy.mapping.requests.get`)",
+    params(
+        Paging,
+        ("partnerId" = Option<String>, Query, description = "Substring filter"),
+        ("partnerComment" = Option<String>, Query, description = "Substring filter"),
+        ("orgName" = Option<String>, Query, description = "Substring filter"),
+        ("policyId" = Option<String>, Query, description = "Substring filter"),
+        ("policyName" = Option<String>, Query, description = "Substring filter"),
+        ("policyGroupName" = Option<String>, Query, description = "Substring filter"),
+        ("partnerType" = Option<String>, Query, description = "Substring filter"),
+        ("status" = Option<String>, Query, description = "Exact status"),
+    ),
+    responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
+)]
 async fn list(
     State(st): State<AppState>,
     caller: Caller,

@@ -1,4 +1,10 @@
 //! Route table: one module per resource, merged here with the MOSIP fallbacks.
+//!
+//! Every route is registered as `.routes(routes!(handler))` on a [`OpenApiRouter`]: the axum route
+//! and its OpenAPI operation both come from the handler's `#[utoipa::path]`, so the document of
+//! [`crate::openapi`] lists exactly the routed methods and paths. Do not add routes with
+//! `.route(…)`: they would be served but missing from the document (a test in
+//! [`crate::openapi`] rejects it).
 
 mod clients;
 mod mappings;
@@ -6,29 +12,74 @@ mod partners;
 mod policies;
 mod policy_groups;
 
+use crate::openapi::{self, ApiDoc, Health, TAG_HEALTH};
 use crate::wire::{json_response, ApiError, Echo, Kind};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use serde_json::json;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub const PM: &str = "/v1/partnermanager";
 pub const POL: &str = "/v1/policymanager";
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{PM}/actuator/health"), get(health))
-        .route(&format!("{POL}/actuator/health"), get(health))
+    let (router, api) = documented().split_for_parts();
+    router
+        .layer(Extension(ApiDoc(Arc::new(openapi::finish(api)))))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// Every route, each with its operation in the document.
+pub(crate) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(health_pm))
+        .routes(routes!(health_pol))
+        .routes(routes!(openapi::api_docs))
         .merge(policy_groups::routes())
         .merge(policies::routes())
         .merge(partners::routes())
         .merge(mappings::routes())
         .merge(clients::routes())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+}
+
+#[utoipa::path(
+    get,
+    context_path = PM,
+    path = "/actuator/health",
+    tag = TAG_HEALTH,
+    operation_id = "partnerManagerHealth",
+    summary = "Health of the partner manager",
+    security(()),
+    responses(
+        (status = 200, description = "`UP`: the store answers", body = Health),
+        (status = 503, description = "`DOWN`: the store is unavailable", body = Health),
+    )
+)]
+async fn health_pm(st: State<AppState>) -> Response {
+    health(st).await
+}
+
+#[utoipa::path(
+    get,
+    context_path = POL,
+    path = "/actuator/health",
+    tag = TAG_HEALTH,
+    operation_id = "policyManagerHealth",
+    summary = "Health of the policy manager",
+    security(()),
+    responses(
+        (status = 200, description = "`UP`: the store answers", body = Health),
+        (status = 503, description = "`DOWN`: the store is unavailable", body = Health),
+    )
+)]
+async fn health_pol(st: State<AppState>) -> Response {
+    health(st).await
 }
 
 /// `{"status":"UP"}` while the store answers, else 503 `DOWN`.

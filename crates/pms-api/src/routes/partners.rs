@@ -3,22 +3,20 @@
 use super::PM;
 use crate::auth::Caller;
 use crate::input::{read_json, Fields, Text};
+use crate::openapi::{RequestWrapper, ResponseWrapper, TAG_PARTNERS, V1_OK};
 use crate::wire::{Echo, Kind};
 use crate::{repr, roles, AppState};
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use pms_domain::ops::partners::{self, NewPartner, PartnerStatusChange};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{PM}/partners"), post(register))
-        .route(
-            &format!("{PM}/partners/{{id}}"),
-            get(read).patch(set_status),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(register))
+        .routes(routes!(read, set_status))
 }
 
 const PARTNER_ID: Text = Text::mosip(usize::MAX, "");
@@ -28,6 +26,16 @@ const CONTACT: Text = Text::mosip(16, "Length should be between 1 and 16 chars")
 const EMAIL: Text = Text::mosip(254, "Length should be between 1 and 254 chars");
 const PARTNER_TYPE: Text = Text::mosip(usize::MAX, "");
 
+#[utoipa::path(
+    post,
+    context_path = PM,
+    path = "/partners",
+    tag = TAG_PARTNERS,
+    operation_id = "registerPartner",
+    summary = "Register a partner",
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn register(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
@@ -63,6 +71,16 @@ async fn register(State(st): State<AppState>, caller: Caller, req: Request) -> R
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = PM,
+    path = "/partners/{id}",
+    tag = TAG_PARTNERS,
+    operation_id = "getPartner",
+    summary = "Read a partner",
+    params(("id" = String, Path, description = "Partner id")),
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
@@ -76,6 +94,17 @@ async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    patch,
+    context_path = PM,
+    path = "/partners/{id}",
+    tag = TAG_PARTNERS,
+    operation_id = "setPartnerStatus",
+    summary = "Activate or deactivate a partner (`Active` or `De-Active`)",
+    params(("id" = String, Path, description = "Partner id")),
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn set_status(
     State(st): State<AppState>,
     caller: Caller,

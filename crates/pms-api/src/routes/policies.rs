@@ -4,38 +4,30 @@ use super::policy_groups::require_deactivate;
 use super::POL;
 use crate::auth::Caller;
 use crate::input::{page_json, policy_list_params, read_json, Fields, Params, Text};
+use crate::openapi::{
+    Paging, RequestWrapper, RequestWrapperV2, ResponseWrapper, ResponseWrapperV2, TAG_POLICIES,
+    V1_OK, V2_OK,
+};
 use crate::wire::{ApiError, Echo, ErrorEntry, Kind};
 use crate::{repr, roles, AppState};
 use axum::extract::{Path, Query, Request, State};
 use axum::response::Response;
-use axum::routing::{get, patch, post};
-use axum::Router;
 use pms_domain::list::{ListQuery, PolicyFilter, PolicySortField};
 use pms_domain::model::PolicyState;
 use pms_domain::ops::policies::{self, allowed_policy_type, NewPolicy, PolicyUpdate};
 use pms_domain::policy_doc::Violation;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{POL}/policies"), post(create).get(all))
-        .route(&format!("{POL}/policies/v2"), get(list))
-        .route(
-            &format!("{POL}/policies/active/group/{{name}}"),
-            get(active_of_group),
-        )
-        .route(
-            &format!("{POL}/policies/{{id}}"),
-            get(read).put(update).patch(deactivate),
-        )
-        .route(
-            &format!("{POL}/policies/{{id}}/group/{{group}}/publish"),
-            post(publish),
-        )
-        .route(
-            &format!("{POL}/policies/{{id}}/group/{{group}}"),
-            patch(legacy_status),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(create, all))
+        .routes(routes!(list))
+        .routes(routes!(active_of_group))
+        .routes(routes!(read, update, deactivate))
+        .routes(routes!(publish))
+        .routes(routes!(legacy_status))
 }
 
 const GROUP_NAME: Text = Text::mosip(128, "Length should be in between 1 and 128 chars");
@@ -109,6 +101,16 @@ fn valid_policy_id(id: &str) -> bool {
         && id != "policy-groups"
 }
 
+#[utoipa::path(
+    post,
+    context_path = POL,
+    path = "/policies",
+    tag = TAG_POLICIES,
+    operation_id = "createPolicy",
+    summary = "Create an auth policy (draft)",
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
@@ -153,6 +155,17 @@ async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Res
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    put,
+    context_path = POL,
+    path = "/policies/{id}",
+    tag = TAG_POLICIES,
+    operation_id = "updatePolicy",
+    summary = "Update a draft policy",
+    params(("id" = String, Path, description = "Policy id")),
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn update(
     State(st): State<AppState>,
     caller: Caller,
@@ -191,6 +204,16 @@ async fn update(
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    post,
+    context_path = POL,
+    path = "/policies/{id}/group/{group}/publish",
+    tag = TAG_POLICIES,
+    operation_id = "publishPolicy",
+    summary = "Publish a draft policy of a group (no body)",
+    params(("id" = String, Path, description = "Policy id"), ("group" = String, Path, description = "Policy group id")),
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn publish(
     State(st): State<AppState>,
     caller: Caller,
@@ -212,6 +235,17 @@ async fn publish(
 
 const DEACTIVATE_POLICY_ID: &str = "mosip.pms.deactivate.policy.patch";
 
+#[utoipa::path(
+    patch,
+    context_path = POL,
+    path = "/policies/{id}",
+    tag = TAG_POLICIES,
+    operation_id = "deactivatePolicy",
+    summary = "Deactivate a policy (V2 envelope, id `mosip.pms.deactivate.policy.patch`)",
+    params(("id" = String, Path, description = "Policy id")),
+    request_body = RequestWrapperV2,
+    responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
+)]
 async fn deactivate(
     State(st): State<AppState>,
     caller: Caller,
@@ -235,6 +269,17 @@ async fn deactivate(
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    patch,
+    context_path = POL,
+    path = "/policies/{id}/group/{group}",
+    tag = TAG_POLICIES,
+    operation_id = "setPolicyStatusLegacy",
+    summary = "Legacy status change of a policy (`Active` or `De-active`)",
+    params(("id" = String, Path, description = "Policy id"), ("group" = String, Path, description = "Policy group id")),
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn legacy_status(
     State(st): State<AppState>,
     caller: Caller,
@@ -269,6 +314,16 @@ async fn legacy_status(
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = POL,
+    path = "/policies/{id}",
+    tag = TAG_POLICIES,
+    operation_id = "getPolicy",
+    summary = "Read a policy",
+    params(("id" = String, Path, description = "Policy id")),
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
@@ -281,6 +336,15 @@ async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = POL,
+    path = "/policies",
+    tag = TAG_POLICIES,
+    operation_id = "getAllPolicies",
+    summary = "All policies",
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn all(State(st): State<AppState>, caller: Caller) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
@@ -295,6 +359,16 @@ async fn all(State(st): State<AppState>, caller: Caller) -> Response {
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = POL,
+    path = "/policies/active/group/{name}",
+    tag = TAG_POLICIES,
+    operation_id = "getActivePoliciesOfGroup",
+    summary = "The active policies of a policy group",
+    params(("name" = String, Path, description = "Policy group name")),
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn active_of_group(
     State(st): State<AppState>,
     caller: Caller,
@@ -318,6 +392,24 @@ async fn active_of_group(
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = POL,
+    path = "/policies/v2",
+    tag = TAG_POLICIES,
+    operation_id = "listPolicies",
+    summary = "Page of policy summaries, filtered and sorted (V2 envelope, id `mosip.pms.policies.get`)",
+    params(
+        Paging,
+        ("policyType" = Option<String>, Query, description = "Substring filter"),
+        ("policyId" = Option<String>, Query, description = "Substring filter"),
+        ("policyName" = Option<String>, Query, description = "Substring filter"),
+        ("policyDescription" = Option<String>, Query, description = "Substring filter"),
+        ("policyGroupName" = Option<String>, Query, description = "Substring filter"),
+        ("status" = Option<String>, Query, description = "`activated`, `deactivated` or `draft`"),
+    ),
+    responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
+)]
 async fn list(
     State(st): State<AppState>,
     caller: Caller,

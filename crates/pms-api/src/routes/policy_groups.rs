@@ -3,24 +3,25 @@
 use super::POL;
 use crate::auth::Caller;
 use crate::input::{read_json, Fields, Text};
+use crate::openapi::{
+    RequestWrapper, RequestWrapperV2, ResponseWrapper, ResponseWrapperV2, TAG_POLICY_GROUPS, V1_OK,
+    V2_OK,
+};
 use crate::wire::{Echo, Kind};
 use crate::{repr, roles, AppState};
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use pms_domain::ops::policy_groups::{self, NewPolicyGroup, PolicyGroupUpdate};
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{POL}/policies/group/new"), post(create))
-        .route(&format!("{POL}/policies/group/all"), get(all))
-        .route(
-            &format!("{POL}/policies/group/{{id}}"),
-            get(read).put(update).patch(deactivate),
-        )
-        .route(&format!("{POL}/policies/policy-groups"), get(active))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(create))
+        .routes(routes!(all))
+        .routes(routes!(read, update, deactivate))
+        .routes(routes!(active))
 }
 
 const NAME_IN: Text = Text::mosip(128, "Length should be in between 1 and 128 chars");
@@ -28,6 +29,16 @@ const DESC_IN: Text = Text::mosip(256, "Length should be in between 1 and 256 ch
 const NAME: Text = Text::mosip(128, "Length should be between 1 and 128 chars");
 const DESC: Text = Text::mosip(256, "Length should be between 1 and 256 chars");
 
+#[utoipa::path(
+    post,
+    context_path = POL,
+    path = "/policies/group/new",
+    tag = TAG_POLICY_GROUPS,
+    operation_id = "createPolicyGroup",
+    summary = "Create a policy group",
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
@@ -47,6 +58,17 @@ async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Res
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    put,
+    context_path = POL,
+    path = "/policies/group/{id}",
+    tag = TAG_POLICY_GROUPS,
+    operation_id = "updatePolicyGroup",
+    summary = "Update a policy group",
+    params(("id" = String, Path, description = "Policy group id")),
+    request_body = RequestWrapper,
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn update(
     State(st): State<AppState>,
     caller: Caller,
@@ -91,6 +113,17 @@ pub(super) fn require_deactivate(f: &mut Fields<'_>) {
     }
 }
 
+#[utoipa::path(
+    patch,
+    context_path = POL,
+    path = "/policies/group/{id}",
+    tag = TAG_POLICY_GROUPS,
+    operation_id = "deactivatePolicyGroup",
+    summary = "Deactivate a policy group (V2 envelope, id `mosip.pms.deactivate.policy.group.patch`)",
+    params(("id" = String, Path, description = "Policy group id")),
+    request_body = RequestWrapperV2,
+    responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
+)]
 async fn deactivate(
     State(st): State<AppState>,
     caller: Caller,
@@ -114,6 +147,16 @@ async fn deactivate(
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = POL,
+    path = "/policies/group/{id}",
+    tag = TAG_POLICY_GROUPS,
+    operation_id = "getPolicyGroup",
+    summary = "Read a policy group with its policies",
+    params(("id" = String, Path, description = "Policy group id")),
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
@@ -126,6 +169,15 @@ async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = POL,
+    path = "/policies/group/all",
+    tag = TAG_POLICY_GROUPS,
+    operation_id = "getAllPolicyGroups",
+    summary = "All policy groups with their policies",
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
 async fn all(State(st): State<AppState>, caller: Caller) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
@@ -143,6 +195,15 @@ async fn all(State(st): State<AppState>, caller: Caller) -> Response {
     echo.respond(st.clock.now(), res)
 }
 
+#[utoipa::path(
+    get,
+    context_path = POL,
+    path = "/policies/policy-groups",
+    tag = TAG_POLICY_GROUPS,
+    operation_id = "getActivePolicyGroups",
+    summary = "Active policy groups (V2 envelope, id `mosip.pms.policy.groups.get`)",
+    responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
+)]
 async fn active(State(st): State<AppState>, caller: Caller) -> Response {
     let echo = Echo::new(Kind::V2("mosip.pms.policy.groups.get"));
     let res = async {

@@ -8,5 +8,6 @@ mod auth;
 mod clients;
 mod lifecycle;
 mod mappings;
+mod openapi;
 mod partners;
 mod policies;
