@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod jwk;
 
 use anyhow::Context;
 use axum::extract::Request;

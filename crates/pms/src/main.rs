@@ -1,10 +1,12 @@
-//! `pms` command line: `serve`, `migrate`, `token`.
+//! `pms` command line: `serve`, `migrate`, `token`, `jwk`.
 #![forbid(unsafe_code)]
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pms::config::{one_line, AuthMode, Config};
 use pms::Application;
 use pms_api::auth::DevIssuer;
+use pms_domain::client_key::KeyPolicy;
 use pms_domain::{Clock, SystemClock};
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,6 +45,17 @@ enum Command {
         roles: Vec<String>,
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print the public JWK of a PEM key (public or private) for an OIDC client create; the
+    /// client id it will get goes to stderr.
+    Jwk {
+        #[arg(long = "from-pem", value_name = "FILE")]
+        from_pem: PathBuf,
+        /// `kid` member to add.
+        #[arg(long)]
+        kid: Option<String>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -124,6 +137,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let issuer = DevIssuer::load_or_create(&config.data_dir)?;
             let token = issuer.mint(&sub, &roles, Duration::from_secs(ttl), SystemClock.now())?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Jwk {
+            from_pem,
+            kid,
+            config,
+        } => {
+            let config = load(config.as_ref())?;
+            let pem = std::fs::read_to_string(&from_pem)
+                .with_context(|| format!("cannot read {}", from_pem.display()))?;
+            let policy = KeyPolicy {
+                rsa_min_bits: config.oidc_client.rsa_min_bits,
+                rsa_max_bits: config.oidc_client.rsa_max_bits,
+            };
+            let (jwk, client_id) = pms::jwk::for_client(&pem, kid.as_deref(), &policy)
+                .with_context(|| from_pem.display().to_string())?;
+            println!("{jwk}");
+            eprintln!("client id: {client_id}");
             Ok(())
         }
     }

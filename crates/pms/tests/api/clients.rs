@@ -1083,6 +1083,32 @@ async fn list_pages_sorts_filters_and_scopes_to_the_owner() {
         .assert_error("PMS_POLICY_ERROR_005", "Policy Group Id is empty.");
 }
 
+/// List checks 2 and 4 of §8.2 need partner rows the API never writes (a blank id, a group that
+/// is gone); MOSIP data migrated into pms can hold them.
+#[tokio::test]
+async fn list_refuses_owned_partners_with_a_blank_id_or_a_missing_group() {
+    let app = spawn_app().await;
+    ready(&app).await;
+    app.sql(
+        "PRAGMA foreign_keys = OFF; \
+         INSERT INTO partner SELECT ' ', name, address, contact_no, 'blank@x.org', partner_type_code, \
+           policy_group_id, 'owner-b', approval_status, is_active, lang_code, cr_by, cr_dtimes, NULL, NULL \
+           FROM partner WHERE id = 'rp1'; \
+         INSERT INTO partner SELECT 'rp-orphan', name, address, contact_no, 'orphan@x.org', partner_type_code, \
+           'gone', 'owner-o', approval_status, is_active, lang_code, cr_by, cr_dtimes, NULL, NULL \
+           FROM partner WHERE id = 'rp1';",
+    )
+    .await;
+    for path in [OAUTH, "/v1/partnermanager/partner-policy-requests"] {
+        app.get(path, "owner-b", AUTH_PARTNER)
+            .await
+            .assert_error("PMS_CERTIFICATE_ERROR_003", "Partner Id is null or empty.");
+        app.get(path, "owner-o", AUTH_PARTNER)
+            .await
+            .assert_error("PMS_POLICY_ERROR_001", "Policy Group does not exists.");
+    }
+}
+
 #[tokio::test]
 async fn the_feature_switch_closes_every_client_endpoint_after_the_role_check() {
     let app = spawn_with(|c| c.oidc_client.enabled = false).await;

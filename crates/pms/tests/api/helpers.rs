@@ -312,12 +312,12 @@ impl TestApp {
         out
     }
 
-    /// Runs one SQL statement on the database file, for states the API cannot produce (data
-    /// migrated from MOSIP, rows changed behind pms's back).
-    pub async fn sql(&self, statement: &str) {
+    /// Runs SQL statements on one connection to the database file, for states the API cannot
+    /// produce (data migrated from MOSIP, rows changed behind pms's back).
+    pub async fn sql(&self, statements: &str) {
         let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        sqlx::query(statement).execute(&pool).await.unwrap();
+        sqlx::raw_sql(statements).execute(&pool).await.unwrap();
         pool.close().await;
     }
 
