@@ -34,9 +34,66 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Every table, in an order that satisfies foreign keys when rows are inserted table by table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    PolicyGroup,
+    AuthPolicy,
+    Partner,
+    Mapping,
+    Client,
+    Audit,
+}
+
+impl Table {
+    pub const ALL: [Table; 6] = [
+        Table::PolicyGroup,
+        Table::AuthPolicy,
+        Table::Partner,
+        Table::Mapping,
+        Table::Client,
+        Table::Audit,
+    ];
+
+    /// The table's name in both backends' schemas.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::PolicyGroup => "policy_group",
+            Table::AuthPolicy => "auth_policy",
+            Table::Partner => "partner",
+            Table::Mapping => "partner_policy_request",
+            Table::Client => "oidc_client",
+            Table::Audit => "audit_log",
+        }
+    }
+}
+
+/// One row of any table as the domain knows it: what `pms copy-data` moves between backends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    PolicyGroup(PolicyGroup),
+    AuthPolicy(AuthPolicy),
+    Partner(Partner),
+    Mapping(MappingRequest),
+    Client(OidcClient),
+    Audit(AuditRecord),
+}
+
+/// A page of [`Tx::export`]: the rows and the position to continue after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportPage {
+    pub records: Vec<Record>,
+    /// `None` when the page was empty.
+    pub last: Option<String>,
+}
+
 /// A backend: hands out transactions.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Applies the backend's embedded migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Closes the pool, waiting for connections in use to be returned.
+    async fn close(&self);
     /// Whether the database answers (health endpoint).
     async fn ping(&self) -> Result<(), StoreError>;
     /// A read-only transaction: a consistent snapshot for reads.
@@ -127,6 +184,17 @@ pub trait Tx: Send {
         entity_type: &str,
         entity_id: &str,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    // -- bulk copy between backends
+    /// Up to `limit` rows of `table` in a stable order (primary key; audit by sequence), starting
+    /// after the position `after` returned by the previous page.
+    async fn export(
+        &mut self,
+        table: Table,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ExportPage, StoreError>;
+    async fn count_rows(&mut self, table: Table) -> Result<u64, StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -17,13 +17,13 @@ use pms_domain::list::{
 use pms_domain::model::{
     AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
 };
-use pms_domain::store::{Constraint, Store, StoreError, Tx};
+use pms_domain::store::{Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
 use rows::{
     audit_from, client_from, client_summary_from, group_from, mapping_from, partner_from,
     policy_from, summary_from,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -68,18 +68,6 @@ impl SqliteStore {
             .map_err(unavailable)?;
         Ok(Self { pool })
     }
-
-    /// Applies pending migrations (embedded in the binary).
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 fn unavailable(e: sqlx::Error) -> StoreError {
@@ -118,6 +106,17 @@ fn on_constraint(e: sqlx::Error) -> StoreError {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -150,6 +149,8 @@ const GROUP_COLS: &str =
 const POLICY_COLS: &str = "id, policy_group_id, name, descr, policy_type, version, policies, schema_url, is_active, valid_from, valid_to, cr_by, cr_dtimes, upd_by, upd_dtimes";
 const PARTNER_COLS: &str = "id, name, address, contact_no, email_id, partner_type_code, policy_group_id, user_id, approval_status, is_active, lang_code, cr_by, cr_dtimes, upd_by, upd_dtimes";
 const MAPPING_COLS: &str = "id, partner_id, policy_id, request_detail, status_code, request_datetimes, cr_by, cr_dtimes, upd_by, upd_dtimes";
+
+const AUDIT_COLS: &str = "at, actor, action, entity_type, entity_id, before, after, correlation_id";
 
 const CLIENT_COLS: &str = "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes";
 
@@ -819,8 +820,7 @@ impl Tx for SqliteTx {
         entity_id: &str,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         sqlx::query(
-            "SELECT at, actor, action, entity_type, entity_id, before, after, correlation_id FROM audit_log \
-             WHERE entity_type = ? AND entity_id = ? ORDER BY id",
+            &format!("SELECT {AUDIT_COLS} FROM audit_log WHERE entity_type = ? AND entity_id = ? ORDER BY id"),
         )
         .bind(entity_type.to_string())
         .bind(entity_id.to_string())
@@ -830,6 +830,94 @@ impl Tx for SqliteTx {
         .iter()
         .map(audit_from)
         .collect()
+    }
+
+    async fn export(
+        &mut self,
+        table: Table,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ExportPage, StoreError> {
+        let (cols, key) = match table {
+            Table::PolicyGroup => (GROUP_COLS, "id"),
+            Table::AuthPolicy => (POLICY_COLS, "id"),
+            Table::Partner => (PARTNER_COLS, "id"),
+            Table::Mapping => (MAPPING_COLS, "id"),
+            Table::Client => (CLIENT_COLS, "id"),
+            Table::Audit => (AUDIT_COLS, "seq"),
+        };
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {cols}, {} AS seq FROM {}",
+            if table == Table::Audit { "id" } else { "''" },
+            table.name()
+        ));
+        if let Some(a) = after {
+            if table == Table::Audit {
+                let n: i64 = a
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("audit position {a:?}")))?;
+                qb.push(" WHERE id > ");
+                qb.push_bind(n);
+            } else {
+                qb.push(" WHERE id > ");
+                qb.push_bind(a.to_string());
+            }
+        }
+        qb.push(format!(" ORDER BY {key} LIMIT "));
+        qb.push_bind(i64::from(limit));
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let mut records = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for row in &rows {
+            let (record, pos) = match table {
+                Table::PolicyGroup => {
+                    let g = group_from(row)?;
+                    let id = g.id.clone();
+                    (Record::PolicyGroup(g), id)
+                }
+                Table::AuthPolicy => {
+                    let p = policy_from(row)?;
+                    let id = p.id.clone();
+                    (Record::AuthPolicy(p), id)
+                }
+                Table::Partner => {
+                    let p = partner_from(row)?;
+                    let id = p.id.clone();
+                    (Record::Partner(p), id)
+                }
+                Table::Mapping => {
+                    let m = mapping_from(row)?;
+                    let id = m.id.clone();
+                    (Record::Mapping(m), id)
+                }
+                Table::Client => {
+                    let c = client_from(row)?;
+                    let id = c.id.clone();
+                    (Record::Client(c), id)
+                }
+                Table::Audit => {
+                    let seq: i64 = row
+                        .try_get("seq")
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    (Record::Audit(audit_from(row)?), seq.to_string())
+                }
+            };
+            records.push(record);
+            last = Some(pos);
+        }
+        Ok(ExportPage { records, last })
+    }
+
+    async fn count_rows(&mut self, table: Table) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name()))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -16,7 +16,7 @@ use pms_domain::client_key::KeyPolicy;
 use pms_domain::ops::clients::ClientRules;
 use pms_domain::ops::Rules;
 use pms_domain::policy_doc::{PolicyDocValidator, DEFAULT_SCHEMA};
-use pms_domain::{Clock, SystemClock};
+use pms_domain::{Clock, Store, SystemClock};
 use pms_store_sqlite::{SqliteSettings, SqliteStore};
 use std::future::Future;
 use std::net::SocketAddr;

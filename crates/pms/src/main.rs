@@ -7,7 +7,7 @@ use pms::config::{one_line, AuthMode, Config};
 use pms::Application;
 use pms_api::auth::DevIssuer;
 use pms_domain::client_key::KeyPolicy;
-use pms_domain::{Clock, SystemClock};
+use pms_domain::{Clock, Store, SystemClock};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
