@@ -1,0 +1,1073 @@
+//! The [`Store`] for PostgreSQL: pool set-up, embedded migrations, and every query of the [`Tx`]
+//! trait, answering exactly as the SQLite store does (the same conformance and API suites run
+//! on both).
+//!
+//! # Writers are serialised, as in SQLite
+//!
+//! The domain runs its ordered checks (does the name exist? is a request pending?) and then
+//! writes, inside one write transaction, and relies on no other writer changing the answer in
+//! between. SQLite gives that with `BEGIN IMMEDIATE`: one writer at a time. Here every write
+//! transaction starts by taking one transaction-scoped advisory lock,
+//! `pg_advisory_xact_lock(`[`WRITE_LOCK_KEY`]`)`, which PostgreSQL releases at commit or
+//! rollback. Because the lock lives in the database, writers are serialised across *all* pms
+//! nodes sharing it, and each write transaction (READ COMMITTED) reads everything committed
+//! before it got the lock. The semantics are therefore identical to SQLite's; the cost is the
+//! same too: one writer at a time per database (readers never wait, they read a snapshot).
+//! Waiting for the lock is bounded by `lock_timeout` ([`WRITE_LOCK_TIMEOUT`], as SQLite's busy
+//! timeout), after which the write fails as [`StoreError::Unavailable`].
+//!
+//! Read transactions are `REPEATABLE READ READ ONLY`: one consistent snapshot. The
+//! `*_for_update` reads add `FOR UPDATE`, which under the write lock never waits, but keeps a
+//! row lock should the lock ever be narrowed.
+//!
+//! # Same answers as SQLite
+//!
+//! * Text columns are declared `COLLATE "C"` and every `ORDER BY` on text and the keyset
+//!   comparison of [`Tx::export`] say `COLLATE "C"` as well: byte order, like SQLite's BINARY
+//!   collation, whatever the database's default collation is (NULLs placed first ascending and
+//!   last descending, as SQLite places them).
+//! * `lower()` under `"C"` folds ASCII letters only, as SQLite's built-in `lower()`: the
+//!   case-insensitive e-mail key and the "contains, ignoring case" filters
+//!   (`strpos(lower(col), needle) > 0`, no `LIKE`, so `%` and `_` are literal) match the same
+//!   rows on both backends.
+//! * Timestamps are `TIMESTAMPTZ(3)`, bound already truncated to the millisecond (as the wire
+//!   format SQLite stores truncates), so they round-trip exactly.
+//! * JSON documents are `TEXT`, never `jsonb`, so member order is kept.
+//! * Unique violations map to [`Constraint`]s by constraint/index name, in one place
+//!   (`on_constraint`); every key and unique index has an explicit name in the migrations.
+#![forbid(unsafe_code)]
+
+mod rows;
+
+use async_trait::async_trait;
+use pms_domain::clock::truncate_to_millis;
+use pms_domain::list::{
+    ClientFilter, ClientSortField, ClientSummary, ListQuery, MappingFilter, MappingSortField,
+    MappingSummary, Page, PolicyFilter, PolicySortField, PolicySummary, SortDir,
+};
+use pms_domain::model::{
+    AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
+};
+use pms_domain::store::{Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
+use pms_domain::Timestamp;
+use rows::{
+    audit_from, client_from, client_summary_from, group_from, mapping_from, partner_from,
+    policy_from, policy_summary_from, summary_from,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The advisory-lock key every write transaction takes (the ASCII bytes of `pmswrite` as a
+/// big-endian `i64`). Any process using the same key on the same database waits for pms's
+/// writers and they for it.
+pub const WRITE_LOCK_KEY: i64 = 0x706d_7377_7269_7465;
+
+/// How long a write transaction waits for [`WRITE_LOCK_KEY`] (and any row lock) before failing,
+/// as SQLite's busy timeout.
+pub const WRITE_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connection settings taken from the service configuration. `Debug` hides the password.
+#[derive(Clone)]
+pub struct PgSettings {
+    /// `postgres://user:password@host:port/database?...`
+    pub url: String,
+    pub max_connections: u32,
+    /// Bounds connecting at start-up and every later wait for a pooled connection.
+    pub connect_timeout: Duration,
+}
+
+impl fmt::Debug for PgSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
+}
+
+/// The URL with the password (in the user info or a `password=` parameter) replaced by `***`.
+fn redact_url(url: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let mut out = String::with_capacity(url.len());
+    match main.split_once("://") {
+        Some((scheme, rest)) => {
+            let auth_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(auth_end);
+            out.push_str(scheme);
+            out.push_str("://");
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    match userinfo.split_once(':') {
+                        Some((user, _)) => {
+                            out.push_str(user);
+                            out.push_str(":***");
+                        }
+                        None => out.push_str(userinfo),
+                    }
+                    out.push('@');
+                    out.push_str(host);
+                }
+                None => out.push_str(authority),
+            }
+            out.push_str(path);
+        }
+        None => out.push_str(main),
+    }
+    if let Some(q) = query {
+        out.push('?');
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+/// A pool of connections to one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database at `settings.url`, eagerly: an unreachable or refusing server
+    /// fails within `settings.connect_timeout` with a one-line reason (which names host, port
+    /// and database, never the password).
+    pub async fn connect(settings: &PgSettings) -> Result<Self, StoreError> {
+        let mut options = PgConnectOptions::from_str(&settings.url).map_err(|e| {
+            StoreError::Unavailable(one_line(&format!("invalid PostgreSQL URL: {e}")))
+        })?;
+        if options.get_application_name().is_none() {
+            options = options.application_name("pms");
+        }
+        let target = format!(
+            "{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or(options.get_username())
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            // Bounds both this first connection (retries included) and every later acquire.
+            .acquire_timeout(settings.connect_timeout)
+            .connect_with(options)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => StoreError::Unavailable(format!(
+                    "no connection to {target} within {:?}",
+                    settings.connect_timeout
+                )),
+                e => StoreError::Unavailable(one_line(&format!("{target}: {e}"))),
+            })?;
+        Ok(Self { pool })
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        // lock_not_available: the write lock (or a row lock) was not granted in time.
+        if db.code().as_deref() == Some("55P03") {
+            return StoreError::Unavailable(format!(
+                "no write lock within {WRITE_LOCK_TIMEOUT:?}: {}",
+                one_line(db.message())
+            ));
+        }
+    }
+    StoreError::Unavailable(one_line(&e.to_string()))
+}
+
+/// The one place where PostgreSQL's unique violations (SQLSTATE 23505) become domain
+/// constraints, by the constraint or index name the migrations give. The keys SQLite does not
+/// map (policy group and mapping ids) are not mapped here either.
+fn on_constraint(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.code().as_deref() == Some("23505") {
+            let c = match db.constraint() {
+                Some("policy_group_name_key") => Some(Constraint::PolicyGroupName),
+                Some("auth_policy_pkey") => Some(Constraint::PolicyId),
+                Some("auth_policy_group_name_key") => Some(Constraint::PolicyNameInGroup),
+                Some("partner_pkey") => Some(Constraint::PartnerId),
+                Some("partner_email_ci_key") => Some(Constraint::PartnerEmail),
+                Some("partner_policy_request_live_key") => Some(Constraint::LiveMapping),
+                Some("oidc_client_pkey") => Some(Constraint::ClientId),
+                _ => None,
+            };
+            if let Some(c) = c {
+                return StoreError::Conflict(c);
+            }
+        }
+    }
+    unavailable(e)
+}
+
+/// How every write transaction begins (one round trip): the lock wait bound for this
+/// transaction only, so that migrations and readers never inherit it.
+const WRITE_BEGIN_SQL: &str =
+    "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '10s'";
+
+#[async_trait]
+impl Store for PgStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        // sqlx holds a session advisory lock while migrating: nodes starting together apply
+        // each migration once.
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(one_line(&format!("migration failed: {e}"))))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(unavailable)?;
+        Ok(Box::new(PgTx { tx }))
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with(WRITE_BEGIN_SQL)
+            .await
+            .map_err(unavailable)?;
+        // Serialises this transaction against every other writer on the database; released
+        // by PostgreSQL at commit or rollback (see the crate docs).
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITE_LOCK_KEY)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        Ok(Box::new(PgTx { tx }))
+    }
+}
+
+struct PgTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+const GROUP_COLS: &str =
+    "id, name, descr, is_active, user_id, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const POLICY_COLS: &str = "id, policy_group_id, name, descr, policy_type, version, policies, schema_url, is_active, valid_from, valid_to, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const PARTNER_COLS: &str = "id, name, address, contact_no, email_id, partner_type_code, policy_group_id, user_id, approval_status, is_active, lang_code, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const MAPPING_COLS: &str = "id, partner_id, policy_id, request_detail, status_code, request_datetimes, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const AUDIT_COLS: &str = "at, actor, action, entity_type, entity_id, before, after, correlation_id";
+const CLIENT_COLS: &str = "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes";
+
+/// The policy list's derived status, a sort key like SQLite's.
+const POLICY_STATUS_SQL: &str = "(CASE WHEN p.schema_url IS NULL THEN 'draft' WHEN p.is_active THEN 'activated' ELSE 'deactivated' END)";
+
+/// Lists and maps are stored as JSON text.
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// The stored instant: milliseconds, truncated like the wire format SQLite stores.
+fn ts(t: &Timestamp) -> Timestamp {
+    truncate_to_millis(*t)
+}
+
+fn ts_opt(t: &Option<Timestamp>) -> Option<Timestamp> {
+    t.as_ref().map(ts)
+}
+
+fn first<T>(v: Vec<T>) -> Option<T> {
+    v.into_iter().next()
+}
+
+impl PgTx {
+    /// Runs `sql` with text arguments `$1..` and converts every row.
+    async fn fetch<T>(
+        &mut self,
+        sql: &str,
+        args: &[&str],
+        convert: fn(&PgRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = q.bind(a.to_string());
+        }
+        q.fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(convert)
+            .collect()
+    }
+}
+
+/// ` ORDER BY <col> <dir>, <tiebreak> ASC` with SQLite's semantics: text compared byte-wise,
+/// NULLs first ascending and last descending.
+fn push_order(qb: &mut QueryBuilder<'_, Postgres>, col: &str, text: bool, dir: SortDir, id: &str) {
+    let collate = if text { " COLLATE \"C\"" } else { "" };
+    let dir = match dir {
+        SortDir::Asc => "ASC NULLS FIRST",
+        SortDir::Desc => "DESC NULLS LAST",
+    };
+    qb.push(format!(
+        " ORDER BY {col}{collate} {dir}, {id} COLLATE \"C\" ASC"
+    ));
+}
+
+/// Appends `AND strpos(lower(col), needle) > 0`: a literal substring match ignoring ASCII case
+/// (no LIKE, so `%` and `_` are plain characters), as SQLite's `instr(lower(col), ?)`. Needles
+/// arrive lower-cased.
+fn push_contains(qb: &mut QueryBuilder<'_, Postgres>, col: &str, needle: &Option<String>) {
+    if let Some(n) = needle {
+        qb.push(format!(" AND strpos(lower({col} COLLATE \"C\"), "));
+        qb.push_bind(n.clone());
+        qb.push(") > 0");
+    }
+}
+
+/// Appends `AND col = ANY(ids)`; an empty list matches nothing.
+fn push_owned(qb: &mut QueryBuilder<'_, Postgres>, col: &str, owned: &Option<Vec<String>>) {
+    if let Some(ids) = owned {
+        qb.push(format!(" AND {col} = ANY("));
+        qb.push_bind(ids.clone());
+        qb.push(")");
+    }
+}
+
+fn push_policy_where(qb: &mut QueryBuilder<'_, Postgres>, f: &PolicyFilter) {
+    qb.push(" FROM auth_policy p JOIN policy_group g ON g.id = p.policy_group_id WHERE 1 = 1");
+    push_contains(qb, "p.policy_type", &f.policy_type);
+    push_contains(qb, "p.id", &f.policy_id);
+    push_contains(qb, "p.name", &f.policy_name);
+    push_contains(qb, "p.descr", &f.policy_description);
+    push_contains(qb, "g.name", &f.policy_group_name);
+    match f.status {
+        Some(PolicyState::Draft) => qb.push(" AND p.schema_url IS NULL"),
+        Some(PolicyState::Activated) => qb.push(" AND p.schema_url IS NOT NULL AND p.is_active"),
+        Some(PolicyState::Deactivated) => {
+            qb.push(" AND p.schema_url IS NOT NULL AND NOT p.is_active")
+        }
+        None => qb,
+    };
+}
+
+fn push_mapping_where(qb: &mut QueryBuilder<'_, Postgres>, f: &MappingFilter) {
+    qb.push(
+        " FROM partner_policy_request r JOIN partner pa ON pa.id = r.partner_id \
+         JOIN auth_policy p ON p.id = r.policy_id LEFT JOIN policy_group g ON g.id = p.policy_group_id \
+         WHERE 1 = 1",
+    );
+    push_owned(qb, "r.partner_id", &f.owned_by);
+    push_contains(qb, "r.partner_id", &f.partner_id);
+    push_contains(qb, "r.request_detail", &f.partner_comment);
+    push_contains(qb, "pa.name", &f.org_name);
+    push_contains(qb, "r.policy_id", &f.policy_id);
+    push_contains(qb, "p.name", &f.policy_name);
+    push_contains(qb, "g.name", &f.policy_group_name);
+    push_contains(qb, "pa.partner_type_code", &f.partner_type);
+    if let Some(s) = f.status {
+        qb.push(" AND r.status_code = ");
+        qb.push_bind(s.as_str());
+    }
+}
+
+fn push_client_where(qb: &mut QueryBuilder<'_, Postgres>, f: &ClientFilter) {
+    qb.push(
+        " FROM oidc_client c LEFT JOIN partner pa ON pa.id = c.rp_id \
+         LEFT JOIN policy_group g ON g.id = pa.policy_group_id \
+         LEFT JOIN auth_policy p ON p.id = c.policy_id WHERE 1 = 1",
+    );
+    push_owned(qb, "c.rp_id", &f.owned_by);
+    push_contains(qb, "c.rp_id", &f.partner_id);
+    push_contains(qb, "pa.name", &f.org_name);
+    push_contains(qb, "g.name", &f.policy_group_name);
+    push_contains(qb, "p.name", &f.policy_name);
+    push_contains(qb, "c.name", &f.client_name);
+    if let Some(s) = &f.status {
+        qb.push(" AND c.status = ");
+        qb.push_bind(s.clone());
+    }
+}
+
+fn push_page(qb: &mut QueryBuilder<'_, Postgres>, page: Option<pms_domain::list::PageReq>) {
+    if let Some(p) = page {
+        qb.push(" LIMIT ");
+        qb.push_bind(i64::from(p.page_size));
+        qb.push(" OFFSET ");
+        qb.push_bind(i64::try_from(p.offset()).unwrap_or(i64::MAX));
+    }
+}
+
+async fn count(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    tx: &mut Transaction<'static, Postgres>,
+) -> Result<u64, StoreError> {
+    let n: i64 = qb
+        .build_query_scalar()
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+#[async_trait]
+impl Tx for PgTx {
+    async fn policy_group(&mut self, id: &str) -> Result<Option<PolicyGroup>, StoreError> {
+        let sql = format!("SELECT {GROUP_COLS} FROM policy_group WHERE id = $1");
+        Ok(first(self.fetch(&sql, &[id], group_from).await?))
+    }
+
+    async fn policy_group_by_name(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<PolicyGroup>, StoreError> {
+        let sql = format!("SELECT {GROUP_COLS} FROM policy_group WHERE name = $1");
+        Ok(first(self.fetch(&sql, &[name], group_from).await?))
+    }
+
+    async fn policy_groups(&mut self) -> Result<Vec<PolicyGroup>, StoreError> {
+        let sql = format!(
+            "SELECT {GROUP_COLS} FROM policy_group ORDER BY name COLLATE \"C\", id COLLATE \"C\""
+        );
+        self.fetch(&sql, &[], group_from).await
+    }
+
+    async fn insert_policy_group(&mut self, g: &PolicyGroup) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO policy_group ({GROUP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&g.id)
+        .bind(&g.name)
+        .bind(&g.desc)
+        .bind(g.is_active)
+        .bind(&g.user_id)
+        .bind(&g.cr_by)
+        .bind(ts(&g.cr_dtimes))
+        .bind(&g.upd_by)
+        .bind(ts_opt(&g.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_policy_group(&mut self, g: &PolicyGroup) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE policy_group SET name = $1, descr = $2, is_active = $3, user_id = $4, upd_by = $5, \
+             upd_dtimes = $6 WHERE id = $7",
+        )
+        .bind(&g.name)
+        .bind(&g.desc)
+        .bind(g.is_active)
+        .bind(&g.user_id)
+        .bind(&g.upd_by)
+        .bind(ts_opt(&g.upd_dtimes))
+        .bind(&g.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn policy(&mut self, id: &str) -> Result<Option<AuthPolicy>, StoreError> {
+        let sql = format!("SELECT {POLICY_COLS} FROM auth_policy WHERE id = $1");
+        Ok(first(self.fetch(&sql, &[id], policy_from).await?))
+    }
+
+    async fn policies(&mut self) -> Result<Vec<AuthPolicy>, StoreError> {
+        let sql =
+            format!("SELECT {POLICY_COLS} FROM auth_policy ORDER BY cr_dtimes, id COLLATE \"C\"");
+        self.fetch(&sql, &[], policy_from).await
+    }
+
+    async fn policies_in_group(&mut self, group_id: &str) -> Result<Vec<AuthPolicy>, StoreError> {
+        let sql = format!(
+            "SELECT {POLICY_COLS} FROM auth_policy WHERE policy_group_id = $1 \
+             ORDER BY cr_dtimes, id COLLATE \"C\""
+        );
+        self.fetch(&sql, &[group_id], policy_from).await
+    }
+
+    async fn policy_by_name_in_group(
+        &mut self,
+        group_id: &str,
+        name: &str,
+    ) -> Result<Option<AuthPolicy>, StoreError> {
+        let sql = format!(
+            "SELECT {POLICY_COLS} FROM auth_policy WHERE policy_group_id = $1 AND name = $2"
+        );
+        Ok(first(
+            self.fetch(&sql, &[group_id, name], policy_from).await?,
+        ))
+    }
+
+    async fn policies_named(&mut self, name: &str) -> Result<Vec<AuthPolicy>, StoreError> {
+        let sql = format!(
+            "SELECT {POLICY_COLS} FROM auth_policy WHERE name = $1 ORDER BY cr_dtimes, id COLLATE \"C\""
+        );
+        self.fetch(&sql, &[name], policy_from).await
+    }
+
+    async fn list_policies(
+        &mut self,
+        q: &ListQuery<PolicySortField, PolicyFilter>,
+    ) -> Result<Page<PolicySummary>, StoreError> {
+        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
+        push_policy_where(&mut cq, &q.filter);
+        let total = count(&mut cq, &mut self.tx).await?;
+        let mut qb = QueryBuilder::new(
+            "SELECT p.id, p.name, p.descr, p.policy_group_id, g.name AS group_name, p.schema_url, \
+             p.is_active, p.cr_dtimes",
+        );
+        push_policy_where(&mut qb, &q.filter);
+        match q.sort {
+            Some(s) => {
+                let (col, text) = match s.field {
+                    PolicySortField::PolicyId => ("p.id", true),
+                    PolicySortField::PolicyName => ("p.name", true),
+                    PolicySortField::PolicyDescription => ("p.descr", true),
+                    PolicySortField::PolicyGroupId => ("p.policy_group_id", true),
+                    PolicySortField::PolicyGroupName => ("g.name", true),
+                    PolicySortField::Status => (POLICY_STATUS_SQL, true),
+                    PolicySortField::CreatedDateTime => ("p.cr_dtimes", false),
+                };
+                push_order(&mut qb, col, text, s.dir, "p.id");
+            }
+            None => {
+                qb.push(" ORDER BY p.cr_dtimes DESC, p.id COLLATE \"C\" ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .map(policy_summary_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn insert_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO auth_policy ({POLICY_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ))
+        .bind(&p.id)
+        .bind(&p.policy_group_id)
+        .bind(&p.name)
+        .bind(&p.desc)
+        .bind(&p.policy_type)
+        .bind(&p.version)
+        .bind(p.policies.to_string())
+        .bind(&p.schema)
+        .bind(p.is_active)
+        .bind(ts(&p.valid_from))
+        .bind(ts(&p.valid_to))
+        .bind(&p.cr_by)
+        .bind(ts(&p.cr_dtimes))
+        .bind(&p.upd_by)
+        .bind(ts_opt(&p.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE auth_policy SET name = $1, descr = $2, version = $3, policies = $4, schema_url = $5, \
+             is_active = $6, upd_by = $7, upd_dtimes = $8 WHERE id = $9",
+        )
+        .bind(&p.name)
+        .bind(&p.desc)
+        .bind(&p.version)
+        .bind(p.policies.to_string())
+        .bind(&p.schema)
+        .bind(p.is_active)
+        .bind(&p.upd_by)
+        .bind(ts_opt(&p.upd_dtimes))
+        .bind(&p.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn partner(&mut self, id: &str) -> Result<Option<Partner>, StoreError> {
+        let sql = format!("SELECT {PARTNER_COLS} FROM partner WHERE id = $1");
+        Ok(first(self.fetch(&sql, &[id], partner_from).await?))
+    }
+
+    async fn partner_by_email(&mut self, email: &str) -> Result<Option<Partner>, StoreError> {
+        // The expression of partner_email_ci_key, so the index serves it.
+        let sql = format!(
+            "SELECT {PARTNER_COLS} FROM partner \
+             WHERE lower(email_id COLLATE \"C\") = lower($1::text COLLATE \"C\")"
+        );
+        Ok(first(self.fetch(&sql, &[email], partner_from).await?))
+    }
+
+    async fn partners_of_user(&mut self, user_id: &str) -> Result<Vec<Partner>, StoreError> {
+        let sql = format!(
+            "SELECT {PARTNER_COLS} FROM partner WHERE user_id = $1 ORDER BY id COLLATE \"C\""
+        );
+        self.fetch(&sql, &[user_id], partner_from).await
+    }
+
+    async fn insert_partner(&mut self, p: &Partner) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO partner ({PARTNER_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ))
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(&p.address)
+        .bind(&p.contact_no)
+        .bind(&p.email_id)
+        .bind(&p.partner_type_code)
+        .bind(&p.policy_group_id)
+        .bind(&p.user_id)
+        .bind(p.approval_status.as_str())
+        .bind(p.is_active)
+        .bind(&p.lang_code)
+        .bind(&p.cr_by)
+        .bind(ts(&p.cr_dtimes))
+        .bind(&p.upd_by)
+        .bind(ts_opt(&p.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_partner(&mut self, p: &Partner) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE partner SET name = $1, address = $2, contact_no = $3, email_id = $4, \
+             policy_group_id = $5, approval_status = $6, is_active = $7, lang_code = $8, upd_by = $9, \
+             upd_dtimes = $10 WHERE id = $11",
+        )
+        .bind(&p.name)
+        .bind(&p.address)
+        .bind(&p.contact_no)
+        .bind(&p.email_id)
+        .bind(&p.policy_group_id)
+        .bind(p.approval_status.as_str())
+        .bind(p.is_active)
+        .bind(&p.lang_code)
+        .bind(&p.upd_by)
+        .bind(ts_opt(&p.upd_dtimes))
+        .bind(&p.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn mapping(&mut self, id: &str) -> Result<Option<MappingRequest>, StoreError> {
+        let sql = format!("SELECT {MAPPING_COLS} FROM partner_policy_request WHERE id = $1");
+        Ok(first(self.fetch(&sql, &[id], mapping_from).await?))
+    }
+
+    async fn mapping_for_update(&mut self, id: &str) -> Result<Option<MappingRequest>, StoreError> {
+        let sql =
+            format!("SELECT {MAPPING_COLS} FROM partner_policy_request WHERE id = $1 FOR UPDATE");
+        Ok(first(self.fetch(&sql, &[id], mapping_from).await?))
+    }
+
+    async fn mappings_of(
+        &mut self,
+        partner_id: &str,
+        policy_id: &str,
+    ) -> Result<Vec<MappingRequest>, StoreError> {
+        let sql = format!(
+            "SELECT {MAPPING_COLS} FROM partner_policy_request WHERE partner_id = $1 AND policy_id = $2 \
+             ORDER BY cr_dtimes, id COLLATE \"C\""
+        );
+        self.fetch(&sql, &[partner_id, policy_id], mapping_from)
+            .await
+    }
+
+    async fn mappings_of_policy(
+        &mut self,
+        policy_id: &str,
+    ) -> Result<Vec<MappingRequest>, StoreError> {
+        let sql = format!(
+            "SELECT {MAPPING_COLS} FROM partner_policy_request WHERE policy_id = $1 \
+             ORDER BY cr_dtimes, id COLLATE \"C\""
+        );
+        self.fetch(&sql, &[policy_id], mapping_from).await
+    }
+
+    async fn list_mappings(
+        &mut self,
+        q: &ListQuery<MappingSortField, MappingFilter>,
+    ) -> Result<Page<MappingSummary>, StoreError> {
+        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
+        push_mapping_where(&mut cq, &q.filter);
+        let total = count(&mut cq, &mut self.tx).await?;
+        let mut qb = QueryBuilder::new(
+            "SELECT r.id, r.partner_id, pa.approval_status, pa.is_active, pa.name AS org_name, pa.partner_type_code, \
+             p.policy_group_id, g.name AS group_name, g.descr AS group_desc, r.policy_id, p.name AS policy_name, \
+             p.descr AS policy_desc, r.request_detail, r.status_code, r.cr_dtimes, r.upd_dtimes",
+        );
+        push_mapping_where(&mut qb, &q.filter);
+        match q.sort {
+            Some(s) => {
+                let (col, text) = match s.field {
+                    MappingSortField::PartnerId => ("r.partner_id", true),
+                    MappingSortField::PartnerType => ("pa.partner_type_code", true),
+                    MappingSortField::OrgName => ("pa.name", true),
+                    MappingSortField::PolicyId => ("r.policy_id", true),
+                    MappingSortField::PolicyGroupName => ("g.name", true),
+                    MappingSortField::PolicyName => ("p.name", true),
+                    MappingSortField::Status => ("r.status_code", true),
+                    MappingSortField::RequestDetail => ("r.request_detail", true),
+                    MappingSortField::CreatedDateTime => ("r.cr_dtimes", false),
+                };
+                push_order(&mut qb, col, text, s.dir, "r.id");
+            }
+            None => {
+                qb.push(" ORDER BY r.cr_dtimes DESC, r.id COLLATE \"C\" ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let items = rows.iter().map(summary_from).collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn insert_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO partner_policy_request ({MAPPING_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&m.id)
+        .bind(&m.partner_id)
+        .bind(&m.policy_id)
+        .bind(&m.request_detail)
+        .bind(m.status.as_str())
+        .bind(ts(&m.request_datetimes))
+        .bind(&m.cr_by)
+        .bind(ts(&m.cr_dtimes))
+        .bind(&m.upd_by)
+        .bind(ts_opt(&m.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE partner_policy_request SET status_code = $1, upd_by = $2, upd_dtimes = $3 WHERE id = $4",
+        )
+        .bind(m.status.as_str())
+        .bind(&m.upd_by)
+        .bind(ts_opt(&m.upd_dtimes))
+        .bind(&m.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn client(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {
+        let sql = format!("SELECT {CLIENT_COLS} FROM oidc_client WHERE id = $1");
+        Ok(first(self.fetch(&sql, &[id], client_from).await?))
+    }
+
+    async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {
+        let sql = format!("SELECT {CLIENT_COLS} FROM oidc_client WHERE id = $1 FOR UPDATE");
+        Ok(first(self.fetch(&sql, &[id], client_from).await?))
+    }
+
+    async fn list_clients(
+        &mut self,
+        q: &ListQuery<ClientSortField, ClientFilter>,
+    ) -> Result<Page<ClientSummary>, StoreError> {
+        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
+        push_client_where(&mut cq, &q.filter);
+        let total = count(&mut cq, &mut self.tx).await?;
+        let mut qb = QueryBuilder::new(
+            "SELECT c.id, c.name, c.rp_id, c.status, c.cr_dtimes, c.upd_dtimes, pa.name AS org_name, \
+             g.id AS group_id, g.name AS group_name, g.descr AS group_desc, p.name AS policy_name, \
+             p.descr AS policy_desc",
+        );
+        push_client_where(&mut qb, &q.filter);
+        match q.sort {
+            Some(s) => {
+                let (col, text) = match s.field {
+                    ClientSortField::PartnerId => ("c.rp_id", true),
+                    ClientSortField::OrgName => ("pa.name", true),
+                    ClientSortField::PolicyGroupName => ("g.name", true),
+                    ClientSortField::PolicyName => ("p.name", true),
+                    ClientSortField::ClientId => ("c.id", true),
+                    ClientSortField::ClientName => ("c.name", true),
+                    ClientSortField::Status => ("c.status", true),
+                    ClientSortField::CreatedDateTime => ("c.cr_dtimes", false),
+                };
+                push_order(&mut qb, col, text, s.dir, "c.id");
+            }
+            None => {
+                qb.push(" ORDER BY c.cr_dtimes DESC, c.id COLLATE \"C\" ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .map(client_summary_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn insert_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO oidc_client ({CLIENT_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        ))
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(json_text(&c.name_lang_map))
+        .bind(&c.rp_id)
+        .bind(&c.policy_id)
+        .bind(&c.logo_uri)
+        .bind(json_text(&c.redirect_uris))
+        .bind(&c.public_key)
+        .bind(json_text(&c.claims))
+        .bind(json_text(&c.acr_values))
+        .bind(json_text(&c.grant_types))
+        .bind(json_text(&c.client_auth_methods))
+        .bind(c.status.as_str())
+        .bind(&c.cr_by)
+        .bind(ts(&c.cr_dtimes))
+        .bind(&c.upd_by)
+        .bind(ts_opt(&c.upd_dtimes))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn update_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
+        // id, public key, partner, policy, claims and ACR values never change (§6.3).
+        sqlx::query(
+            "UPDATE oidc_client SET name = $1, name_lang_map = $2, logo_uri = $3, redirect_uris = $4, \
+             grant_types = $5, client_auth_methods = $6, status = $7, upd_by = $8, upd_dtimes = $9 \
+             WHERE id = $10",
+        )
+        .bind(&c.name)
+        .bind(json_text(&c.name_lang_map))
+        .bind(&c.logo_uri)
+        .bind(json_text(&c.redirect_uris))
+        .bind(json_text(&c.grant_types))
+        .bind(json_text(&c.client_auth_methods))
+        .bind(c.status.as_str())
+        .bind(&c.upd_by)
+        .bind(ts_opt(&c.upd_dtimes))
+        .bind(&c.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn append_audit(&mut self, a: &AuditRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO audit_log ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(ts(&a.at))
+        .bind(&a.actor)
+        .bind(&a.action)
+        .bind(&a.entity_type)
+        .bind(&a.entity_id)
+        .bind(a.before.as_ref().map(ToString::to_string))
+        .bind(a.after.as_ref().map(ToString::to_string))
+        .bind(&a.correlation_id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn audit_of(
+        &mut self,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {AUDIT_COLS} FROM audit_log WHERE entity_type = $1 AND entity_id = $2 ORDER BY id"
+        );
+        self.fetch(&sql, &[entity_type, entity_id], audit_from)
+            .await
+    }
+
+    async fn export(
+        &mut self,
+        table: Table,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ExportPage, StoreError> {
+        let cols = match table {
+            Table::PolicyGroup => GROUP_COLS,
+            Table::AuthPolicy => POLICY_COLS,
+            Table::Partner => PARTNER_COLS,
+            Table::Mapping => MAPPING_COLS,
+            Table::Client => CLIENT_COLS,
+            Table::Audit => AUDIT_COLS,
+        };
+        let audit = table == Table::Audit;
+        // Keyset paging in the primary key's order: bytes for text ids, numbers for audit.
+        let key = if audit { "id" } else { "id COLLATE \"C\"" };
+        let mut qb = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {cols}{} FROM {}",
+            if audit { ", id AS seq" } else { "" },
+            table.name()
+        ));
+        if let Some(a) = after {
+            qb.push(format!(" WHERE {key} > "));
+            if audit {
+                let n: i64 = a
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("audit position {a:?}")))?;
+                qb.push_bind(n);
+            } else {
+                qb.push_bind(a.to_string());
+            }
+        }
+        qb.push(format!(" ORDER BY {key} LIMIT "));
+        qb.push_bind(i64::from(limit));
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let mut records = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for row in &rows {
+            let (record, pos) = match table {
+                Table::PolicyGroup => {
+                    let g = group_from(row)?;
+                    let id = g.id.clone();
+                    (Record::PolicyGroup(g), id)
+                }
+                Table::AuthPolicy => {
+                    let p = policy_from(row)?;
+                    let id = p.id.clone();
+                    (Record::AuthPolicy(p), id)
+                }
+                Table::Partner => {
+                    let p = partner_from(row)?;
+                    let id = p.id.clone();
+                    (Record::Partner(p), id)
+                }
+                Table::Mapping => {
+                    let m = mapping_from(row)?;
+                    let id = m.id.clone();
+                    (Record::Mapping(m), id)
+                }
+                Table::Client => {
+                    let c = client_from(row)?;
+                    let id = c.id.clone();
+                    (Record::Client(c), id)
+                }
+                Table::Audit => {
+                    let seq: i64 = rows::get(row, "seq")?;
+                    (Record::Audit(audit_from(row)?), seq.to_string())
+                }
+            };
+            records.push(record);
+            last = Some(pos);
+        }
+        Ok(ExportPage { records, last })
+    }
+
+    async fn count_rows(&mut self, table: Table) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name()))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_lock_is_as_documented() {
+        assert!(WRITE_BEGIN_SQL.contains(&format!(
+            "lock_timeout = '{}s'",
+            WRITE_LOCK_TIMEOUT.as_secs()
+        )));
+        assert_eq!(&WRITE_LOCK_KEY.to_be_bytes(), b"pmswrite");
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let s = PgSettings {
+            url: "postgres://pms:s3cr%40t@db.example:5432/pms?sslmode=require&password=other"
+                .into(),
+            max_connections: 4,
+            connect_timeout: Duration::from_secs(3),
+        };
+        let d = format!("{s:?}");
+        assert!(!d.contains("s3cr"), "{d}");
+        assert!(!d.contains("other"), "{d}");
+        assert!(
+            d.contains("postgres://pms:***@db.example:5432/pms?sslmode=require&password=***"),
+            "{d}"
+        );
+        assert_eq!(
+            redact_url("postgresql://h/db"),
+            "postgresql://h/db".to_string()
+        );
+        assert_eq!(redact_url("postgres://u@h"), "postgres://u@h".to_string());
+    }
+
+    #[test]
+    fn one_line_joins_lines() {
+        assert_eq!(one_line("a\n  b\tc "), "a b c");
+    }
+}
