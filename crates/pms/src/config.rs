@@ -403,22 +403,51 @@ impl Config {
     }
 
     /// The effective database URL; the scheme decides the backend.
-    pub fn database_url(&self) -> Result<String, String> {
+    /// The backend and URL `database.url` selects; empty means the embedded SQLite file.
+    pub fn database_url(&self) -> Result<DatabaseUrl, String> {
         let url = if self.database.url.is_empty() {
             format!("sqlite://{}", self.data_dir.join("pms.db").display())
         } else {
             self.database.url.clone()
         };
         if url.starts_with("sqlite:") {
-            Ok(url)
+            Ok(DatabaseUrl::Sqlite(url))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Err("database.url: the PostgreSQL backend is not part of this build yet; use a sqlite: URL".into())
+            Ok(DatabaseUrl::Postgres(url))
         } else {
             Err(format!(
                 "database.url: unknown scheme in {:?} (expected sqlite: or postgres:)",
                 redact_url(&url)
             ))
         }
+    }
+}
+
+/// Which backend a database URL selects (architecture invariant: chosen once, from the scheme).
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        match self {
+            DatabaseUrl::Sqlite(u) | DatabaseUrl::Postgres(u) => u,
+        }
+    }
+}
+
+/// Never prints a password.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(self.as_str()))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(self.as_str()))
     }
 }
 
@@ -443,7 +472,10 @@ mod tests {
         assert_eq!(c.http.port, 9109);
         assert_eq!(c.http.host, "127.0.0.1");
         assert_eq!(c.auth.mode, AuthMode::Dev);
-        assert_eq!(c.database_url().unwrap(), "sqlite://./pms-data/pms.db");
+        assert_eq!(
+            c.database_url().unwrap(),
+            DatabaseUrl::Sqlite("sqlite://./pms-data/pms.db".into())
+        );
         assert_eq!(
             c.roles["postoidcclient"].0,
             vec!["AUTH_PARTNER", "PARTNER_ADMIN"]
@@ -510,5 +542,8 @@ mod tests {
         let mut c = Config::default();
         c.database.url = "postgres://u:secret@h/db".into();
         assert!(!format!("{c:?}").contains("secret"));
+        let url = c.database_url().unwrap();
+        assert!(matches!(url, DatabaseUrl::Postgres(_)));
+        assert!(!format!("{url:?} {url}").contains("secret"));
     }
 }

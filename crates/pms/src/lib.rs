@@ -3,11 +3,12 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod copy;
 pub mod jwk;
 
 use anyhow::Context;
 use axum::extract::Request;
-use config::{AuthMode, Config};
+use config::{AuthMode, Config, DatabaseUrl};
 use pms_api::auth::{AuthSettings, Authenticator};
 use pms_api::client_input::ClientFieldRules;
 use pms_api::{ApiSettings, AppState, Services};
@@ -17,6 +18,7 @@ use pms_domain::ops::clients::ClientRules;
 use pms_domain::ops::Rules;
 use pms_domain::policy_doc::{PolicyDocValidator, DEFAULT_SCHEMA};
 use pms_domain::{Clock, Store, SystemClock};
+use pms_store_postgres::{PgSettings, PgStore};
 use pms_store_sqlite::{SqliteSettings, SqliteStore};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,16 +28,31 @@ use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-/// Opens the configured store (creating and migrating an embedded database).
-pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+/// Opens the store `database.url` selects and applies its migrations. An unreachable database
+/// fails within `database.connect_timeout_secs` with a one-line reason.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.database_url().map_err(anyhow::Error::msg)?;
-    let store = SqliteStore::connect(&SqliteSettings {
-        url,
-        max_connections: config.database.max_connections,
-        connect_timeout: Duration::from_secs(config.database.connect_timeout_secs),
-    })
-    .await
-    .context("cannot open the database")?;
+    let connect_timeout = Duration::from_secs(config.database.connect_timeout_secs);
+    let store: Arc<dyn Store> = match &url {
+        DatabaseUrl::Sqlite(u) => Arc::new(
+            SqliteStore::connect(&SqliteSettings {
+                url: u.clone(),
+                max_connections: config.database.max_connections,
+                connect_timeout,
+            })
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?,
+        ),
+        DatabaseUrl::Postgres(u) => Arc::new(
+            PgStore::connect(&PgSettings {
+                url: u.clone(),
+                max_connections: config.database.max_connections,
+                connect_timeout,
+            })
+            .await
+            .with_context(|| format!("cannot connect to the database {url}"))?,
+        ),
+    };
     store
         .migrate()
         .await
@@ -118,7 +135,7 @@ fn or_embedded(file: &str) -> &str {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    store: SqliteStore,
+    store: Arc<dyn Store>,
 }
 
 impl Application {
@@ -183,7 +200,7 @@ impl Application {
                 .collect(),
         };
         let state = AppState::new(Services {
-            store: Arc::new(store.clone()),
+            store: store.clone(),
             clock,
             auth,
             settings,

@@ -1,4 +1,4 @@
-//! `pms` command line: `serve`, `migrate`, `token`, `jwk`.
+//! `pms` command line: `serve`, `migrate`, `token`, `jwk`, `copy-data`.
 #![forbid(unsafe_code)]
 
 use anyhow::Context;
@@ -7,7 +7,7 @@ use pms::config::{one_line, AuthMode, Config};
 use pms::Application;
 use pms_api::auth::DevIssuer;
 use pms_domain::client_key::KeyPolicy;
-use pms_domain::{Clock, Store, SystemClock};
+use pms_domain::{Clock, SystemClock};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +45,18 @@ enum Command {
         roles: Vec<String>,
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Copy every table (audit included) from one database into an empty one, e.g. from the
+    /// embedded SQLite file to PostgreSQL; checks row counts per table.
+    CopyData {
+        /// Source `database.url` (sqlite:… or postgres://…).
+        #[arg(long)]
+        from: String,
+        /// Target `database.url`; must be empty (it is migrated first).
+        #[arg(long)]
+        to: String,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -137,6 +149,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let issuer = DevIssuer::load_or_create(&config.data_dir)?;
             let token = issuer.mint(&sub, &roles, Duration::from_secs(ttl), SystemClock.now())?;
             println!("{token}");
+            Ok(())
+        }
+        Command::CopyData { from, to, config } => {
+            let config = load(config.as_ref())?;
+            let with_url = |url: &str| {
+                let mut c = config.clone();
+                c.database.url = url.to_string();
+                c
+            };
+            let source = pms::open_store(&with_url(&from)).await.context("source")?;
+            let target = pms::open_store(&with_url(&to)).await.context("target")?;
+            let result = pms::copy::copy_data(source.as_ref(), target.as_ref()).await;
+            source.close().await;
+            target.close().await;
+            for (table, n) in result? {
+                println!("{}\t{n}", table.name());
+            }
             Ok(())
         }
         Command::Jwk {

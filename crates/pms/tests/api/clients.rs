@@ -179,17 +179,11 @@ async fn read(app: &TestApp, path: &str, id: &str, user: &str) -> Resp {
 }
 
 async fn audit_actions(app: &TestApp, client_id: &str) -> Vec<String> {
-    let url = format!("sqlite://{}", app.dir.path().join("pms.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT action FROM audit_log WHERE entity_type = 'OIDC_CLIENT' AND entity_id = ? ORDER BY id",
-    )
-    .bind(client_id)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-    rows
+    app.db
+        .strings(&format!(
+            "SELECT action FROM audit_log WHERE entity_type = 'OIDC_CLIENT' AND entity_id = '{client_id}' ORDER BY id"
+        ))
+        .await
 }
 
 #[tokio::test]
@@ -419,7 +413,7 @@ async fn create_checks_in_order() {
     app.clock.advance(chrono::Duration::days(1));
 
     // check 12: the API cannot deactivate a group with a published policy; data can still say so
-    app.sql("UPDATE policy_group SET is_active = 0 WHERE name = 'g'")
+    app.sql("UPDATE policy_group SET is_active = false WHERE name = 'g'")
         .await;
     let r = unchanged!(
         app,
@@ -955,7 +949,6 @@ async fn read_checks_in_order() {
         );
     }
     // a client whose policy is gone reads with an empty policy name
-    app.sql("PRAGMA foreign_keys = OFF").await;
     app.sql(&format!(
         "UPDATE oidc_client SET policy_id = 'gone' WHERE id = '{EC_ID}'"
     ))
@@ -1089,9 +1082,8 @@ async fn list_pages_sorts_filters_and_scopes_to_the_owner() {
 async fn list_refuses_owned_partners_with_a_blank_id_or_a_missing_group() {
     let app = spawn_app().await;
     ready(&app).await;
-    app.sql(
-        "PRAGMA foreign_keys = OFF; \
-         INSERT INTO partner SELECT ' ', name, address, contact_no, 'blank@x.org', partner_type_code, \
+    app.db.exec_without_fks(
+        "INSERT INTO partner SELECT ' ', name, address, contact_no, 'blank@x.org', partner_type_code, \
            policy_group_id, 'owner-b', approval_status, is_active, lang_code, cr_by, cr_dtimes, NULL, NULL \
            FROM partner WHERE id = 'rp1'; \
          INSERT INTO partner SELECT 'rp-orphan', name, address, contact_no, 'orphan@x.org', partner_type_code, \

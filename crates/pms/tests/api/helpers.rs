@@ -8,7 +8,6 @@ use pms_api::auth::DevIssuer;
 use pms_domain::clock::{format_ts, ManualClock};
 use pms_domain::Clock;
 use serde_json::{json, Value};
-use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +20,155 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub clock: Arc<ManualClock>,
+    /// The database this app serves from.
+    pub db: TestDb,
     issuer: DevIssuer,
+}
+
+/// The black-box suite runs on embedded SQLite, or on PostgreSQL when `PMS_TEST_POSTGRES_URL`
+/// names a server (a fresh database per test). `.ci/run` runs it both ways.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("PMS_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A test's own database, reachable from the test for dumps and for rows the API cannot write.
+#[derive(Clone)]
+pub enum TestDb {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+/// A new, empty PostgreSQL database on the test server: its URL.
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("pms_t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+impl TestDb {
+    /// A database for a test whose data directory is `dir`.
+    pub async fn create(dir: &std::path::Path) -> Self {
+        match postgres_admin_url() {
+            Some(admin) => TestDb::Postgres(fresh_postgres_database(&admin).await),
+            None => TestDb::Sqlite(dir.join("pms.db")),
+        }
+    }
+
+    /// The `database.url` pms is given.
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(p) => format!("sqlite://{}", p.display()),
+            TestDb::Postgres(u) => u.clone(),
+        }
+    }
+
+    /// Runs `statements` (plain SQL both backends understand) on one connection.
+    pub async fn exec(&self, statements: &str) {
+        self.exec_with_fks(statements, true).await
+    }
+
+    /// Like [`TestDb::exec`] with foreign keys not enforced, for rows only migrated data holds.
+    pub async fn exec_without_fks(&self, statements: &str) {
+        self.exec_with_fks(statements, false).await
+    }
+
+    async fn exec_with_fks(&self, statements: &str, fks: bool) {
+        use sqlx::Connection;
+        match self {
+            TestDb::Sqlite(_) => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url()).await.unwrap();
+                let prefix = if fks {
+                    ""
+                } else {
+                    "PRAGMA foreign_keys = OFF; "
+                };
+                sqlx::raw_sql(&format!("{prefix}{statements}"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                c.close().await.unwrap();
+            }
+            TestDb::Postgres(u) => {
+                let mut c = sqlx::PgConnection::connect(u).await.unwrap();
+                let prefix = if fks {
+                    ""
+                } else {
+                    "SET session_replication_role = replica; "
+                };
+                sqlx::raw_sql(&format!("{prefix}{statements}"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                c.close().await.unwrap();
+            }
+        }
+    }
+
+    /// The first column of every row of `query`, as text.
+    pub async fn strings(&self, query: &str) -> Vec<String> {
+        use sqlx::Connection;
+        match self {
+            TestDb::Sqlite(_) => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url()).await.unwrap();
+                let v = sqlx::query_scalar::<_, String>(query)
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap();
+                c.close().await.unwrap();
+                v
+            }
+            TestDb::Postgres(u) => {
+                let mut c = sqlx::PgConnection::connect(u).await.unwrap();
+                let v = sqlx::query_scalar::<_, String>(query)
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap();
+                c.close().await.unwrap();
+                v
+            }
+        }
+    }
+
+    /// Every row of every table, as text: "nothing changed" means this is equal before and
+    /// after.
+    pub async fn dump(&self) -> String {
+        let mut out = String::new();
+        for table in [
+            "policy_group",
+            "auth_policy",
+            "partner",
+            "partner_policy_request",
+            "oidc_client",
+            "audit_log",
+        ] {
+            let sql = match self {
+                TestDb::Sqlite(_) => {
+                    let cols = self
+                        .strings(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                        .await;
+                    format!(
+                        "SELECT json_group_array(json_array({})) FROM (SELECT * FROM {table} ORDER BY rowid)",
+                        cols.join(", ")
+                    )
+                }
+                TestDb::Postgres(_) => {
+                    format!("SELECT coalesce(json_agg(t ORDER BY t.id), '[]')::text FROM {table} t")
+                }
+            };
+            let rows = self.strings(&sql).await.concat();
+            out.push_str(&format!("{table}: {rows}\n"));
+        }
+        out
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -31,8 +178,19 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app with the default configuration changed by `adjust`.
 pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::create(dir.path()).await;
+    spawn_in(dir, db, adjust).await
+}
+
+/// Starts an app in `dir` serving from `db`, which other apps may share.
+pub async fn spawn_in(
+    dir: tempfile::TempDir,
+    db: TestDb,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::load(None, &[]).unwrap().config;
     config.data_dir = dir.path().to_path_buf();
+    config.database.url = db.url();
     config.http.port = 0;
     adjust(&mut config);
     let clock = Arc::new(ManualClock::new(
@@ -49,6 +207,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         client: reqwest::Client::new(),
         dir,
         clock,
+        db,
         issuer,
     }
 }
@@ -283,54 +442,24 @@ impl TestApp {
         .await
     }
 
-    /// Every row of every table, as text: "nothing changed" means this is equal before and after.
+    /// Every row of every table, as text (see [`TestDb::dump`]).
     pub async fn dump(&self) -> String {
-        let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let mut out = String::new();
-        for table in [
-            "policy_group",
-            "auth_policy",
-            "partner",
-            "partner_policy_request",
-            "oidc_client",
-            "audit_log",
-        ] {
-            let cols: Vec<String> =
-                sqlx::query(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.get::<String, _>(0))
-                    .collect();
-            let sql = format!("SELECT json_group_array(json_array({})) FROM (SELECT * FROM {table} ORDER BY rowid)", cols.join(", "));
-            let rows: String = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
-            out.push_str(&format!("{table}: {rows}\n"));
-        }
-        pool.close().await;
-        out
+        self.db.dump().await
     }
 
-    /// Runs SQL statements on one connection to the database file, for states the API cannot
+    /// Runs SQL statements on one connection to the database, for states the API cannot
     /// produce (data migrated from MOSIP, rows changed behind pms's back).
     pub async fn sql(&self, statements: &str) {
-        let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        sqlx::raw_sql(statements).execute(&pool).await.unwrap();
-        pool.close().await;
+        self.db.exec(statements).await
     }
 
     /// The number of audit rows.
     pub async fn audit_count(&self) -> i64 {
-        let url = format!("sqlite://{}", self.dir.path().join("pms.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        n
+        self.db
+            .strings("SELECT CAST(COUNT(*) AS TEXT) FROM audit_log")
+            .await[0]
+            .parse()
+            .unwrap()
     }
 }
 

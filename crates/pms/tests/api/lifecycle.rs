@@ -293,11 +293,12 @@ async fn health_is_up_without_a_token() {
 }
 
 /// Starts the real binary on `data_dir`; returns the child and its base URL.
-async fn start_binary(data_dir: &std::path::Path) -> (tokio::process::Child, String) {
+async fn start_binary(data_dir: &std::path::Path, db: &TestDb) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pms"))
         .arg("serve")
         .env("PMS_DATA_DIR", data_dir)
+        .env("PMS_DATABASE__URL", db.url())
         .env("PMS_HTTP__PORT", "0")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -331,7 +332,8 @@ fn cli_token(data_dir: &std::path::Path, user: &str, roles: &str) -> String {
 #[tokio::test]
 async fn everything_acknowledged_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = start_binary(dir.path()).await;
+    let db = TestDb::create(dir.path()).await;
+    let (mut child, base) = start_binary(dir.path(), &db).await;
     let token = cli_token(dir.path(), "pm1", "POLICYMANAGER");
     let client = reqwest::Client::new();
     let mut ids = Vec::new();
@@ -351,7 +353,7 @@ async fn everything_acknowledged_survives_kill_9() {
     }
     child.start_kill().unwrap(); // SIGKILL
     child.wait().await.unwrap();
-    let (_child, base) = start_binary(dir.path()).await;
+    let (_child, base) = start_binary(dir.path(), &db).await;
     for id in ids {
         let r: serde_json::Value = client
             .get(format!("{base}/v1/policymanager/policies/group/{id}"))
@@ -399,6 +401,34 @@ async fn bad_config_stops_start_up_with_one_line() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[tokio::test]
+async fn unreachable_postgres_stops_start_up_with_one_line_and_no_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pms"))
+        .args(["serve"])
+        .env("PMS_DATA_DIR", dir.path())
+        // port 1: nothing listens there
+        .env("PMS_DATABASE__URL", "postgres://pms:s3cret@127.0.0.1:1/pms")
+        .env("PMS_DATABASE__CONNECT_TIMEOUT_SECS", "2")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with("pms: error:") && last.contains("cannot connect to the database"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[cfg(unix)]

@@ -6,8 +6,10 @@ mod helpers;
 
 mod auth;
 mod clients;
+mod copy;
 mod lifecycle;
 mod mappings;
+mod nodes;
 mod openapi;
 mod partners;
 mod policies;
