@@ -50,6 +50,7 @@ pub async fn read_json(
         ));
     }
     match serde_json::from_slice::<Value>(&bytes) {
+        Ok(v) if has_nul(&v) => Err(ApiError::nul_character("body")),
         Ok(Value::Object(map)) => {
             if let crate::wire::Kind::V1 = echo.kind {
                 echo.id = map
@@ -66,6 +67,42 @@ pub async fn read_json(
             Ok(map)
         }
         _ => Err(ApiError::malformed_json()),
+    }
+}
+
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Refuses a request whose path or query encodes a NUL character (`%00`) before any handler
+/// sees it: such text can never match stored data, and PostgreSQL cannot even compare it.
+pub async fn reject_nul(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let has = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    let uri = req.uri();
+    let place = if has(uri.path()) {
+        Some("path")
+    } else if uri.query().is_some_and(has) {
+        Some("query")
+    } else {
+        None
+    };
+    match place {
+        Some(p) => Echo::new(crate::wire::Kind::V1)
+            .error_response(st.clock.now(), ApiError::nul_character(p)),
+        None => next.run(req).await,
     }
 }
 

@@ -82,5 +82,10 @@ impl AppState {
 /// The whole API. Trailing slashes are handled by the caller's
 /// [`tower_http::normalize_path::NormalizePathLayer`] around this router.
 pub fn router(state: AppState) -> Router {
-    routes::router().with_state(state)
+    routes::router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            input::reject_nul,
+        ))
+        .with_state(state)
 }

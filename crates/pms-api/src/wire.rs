@@ -78,6 +78,15 @@ impl ApiError {
             "Invalid request parameter - malformed JSON body :body",
         )
     }
+    /// Text with a NUL character: no backend can store it (PostgreSQL refuses it), so it is
+    /// refused at the edge, in the body, the path and the query alike.
+    pub fn nul_character(place: &str) -> Self {
+        Self::with_status(
+            StatusCode::BAD_REQUEST,
+            "PMS_COR_001",
+            format!("Invalid request parameter - must not contain NUL characters :{place}"),
+        )
+    }
     pub fn internal(cause: impl Into<String>) -> Self {
         Self {
             cause: Some(cause.into()),

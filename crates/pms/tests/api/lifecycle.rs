@@ -443,3 +443,41 @@ fn dev_signing_key_is_private() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// No backend can store a NUL character (PostgreSQL refuses it), so it is refused everywhere at
+/// the edge with a 400 instead of surfacing as a database fault.
+#[tokio::test]
+async fn nul_characters_are_refused_at_the_edge() {
+    let app = spawn_app().await;
+    let token = app.token("admin1", ADMIN);
+    let body = envelope(
+        json!({ "partnerId": "p\u{0}1", "organizationName": "o", "address": "a",
+        "contactNumber": "1", "emailId": "p1@x.org", "partnerType": "Auth_Partner" }),
+    );
+    let r = unchanged!(
+        app,
+        app.send(
+            "POST",
+            "/v1/partnermanager/partners",
+            Some(&token),
+            Some(&body)
+        )
+        .await
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body["errors"],
+        json!([{ "errorCode": "PMS_COR_001", "message": "Invalid request parameter - must not contain NUL characters :body" }])
+    );
+    for (path, place) in [
+        ("/v1/partnermanager/partners/p%001", "path"),
+        ("/v1/partnermanager/oauth/client?clientName=a%00", "query"),
+    ] {
+        let r = app.send("GET", path, Some(&token), None).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(
+            r.body["errors"][0]["message"],
+            format!("Invalid request parameter - must not contain NUL characters :{place}")
+        );
+    }
+}
