@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod client_input;
 pub mod input;
+pub mod metrics;
 pub mod openapi;
 pub mod repr;
 pub mod roles;
@@ -19,7 +20,9 @@ use axum::Router;
 use pms_domain::model::Ctx;
 use pms_domain::ops::clients::ClientRules;
 use pms_domain::ops::Rules;
+use pms_domain::outbox::OutboxTargets;
 use pms_domain::policy_doc::PolicyDocValidator;
+use pms_domain::StoreError;
 use pms_domain::{Clock, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,6 +51,11 @@ pub struct Services {
     pub rules: Rules,
     pub policy_validator: PolicyDocValidator,
     pub client_rules: ClientRules,
+    /// The downstream targets outbox rows are written for.
+    pub outbox: OutboxTargets,
+    /// Called after every committed write, to wake the delivery worker.
+    pub after_commit: Arc<dyn Fn() + Send + Sync>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 #[derive(Clone)]
@@ -75,7 +83,15 @@ impl AppState {
             caller: caller.domain(self.auth.settings()),
             now: self.clock.now(),
             correlation_id: echo.correlation_id.clone(),
+            outbox: self.outbox,
         }
+    }
+
+    /// Commits a write transaction, then wakes the delivery worker for any rows it wrote.
+    pub async fn commit(&self, tx: Box<dyn pms_domain::Tx>) -> Result<(), StoreError> {
+        tx.commit().await?;
+        (self.after_commit)();
+        Ok(())
     }
 }
 
@@ -86,6 +102,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             input::reject_nul,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
         ))
         .with_state(state)
 }

@@ -427,6 +427,7 @@ mod tests {
         assert_eq!(
             open,
             [
+                "/metrics",
                 "/v1/partnermanager/actuator/health",
                 "/v1/partnermanager/v3/api-docs",
                 "/v1/policymanager/actuator/health",

@@ -4,6 +4,7 @@
 use crate::wire::{ts, ts_opt};
 use pms_domain::list::{ClientSummary, MappingSummary, PolicySummary};
 use pms_domain::model::{AuthPolicy, OidcClient, Partner, PolicyGroup, PolicyState};
+use pms_domain::outbox::{channel_status, Channel, ChannelStatus, DeliveryState, OutboxRow};
 use serde_json::{json, Value};
 
 /// The `PolicyGroup` object of group reads.
@@ -103,16 +104,38 @@ pub fn mapping_summary(m: &MappingSummary) -> Value {
     })
 }
 
+/// One channel of `delivery` (api-oidc-clients.md §7.2).
+fn channel(s: &ChannelStatus) -> Value {
+    json!({
+        "state": s.state.as_str(), "pendingItems": s.pending_items, "attempts": s.attempts,
+        "lastAttemptAt": ts_opt(&s.last_attempt_at), "nextAttemptAt": ts_opt(&s.next_attempt_at),
+        "lastError": s.last_error,
+    })
+}
+
+/// The `delivery` object of a client's outbox rows.
+pub fn delivery(rows: &[OutboxRow]) -> Value {
+    json!({
+        "esignet": channel(&channel_status(rows, Channel::Esignet)),
+        "websub": channel(&channel_status(rows, Channel::Websub)),
+    })
+}
+
 /// `ClientDetail`. The public key is a JSON *text*, as MOSIP returns it.
-pub fn client(c: &OidcClient, policy_name: Option<&str>) -> Value {
+pub fn client(c: &OidcClient, policy_name: Option<&str>, rows: &[OutboxRow]) -> Value {
     json!({
         "id": c.id, "name": c.name, "clientNameLangMap": c.name_lang_map, "policyId": c.policy_id,
         "policyName": policy_name.unwrap_or(""), "relyingPartyId": c.rp_id, "logoUri": c.logo_uri,
         "redirectUris": c.redirect_uris, "publicKey": c.public_key, "claims": c.claims,
         "acrValues": c.acr_values, "status": c.status.as_str(), "grantTypes": c.grant_types,
         "clientAuthMethods": c.client_auth_methods, "createdDateTime": ts(&c.cr_dtimes),
-        "updatedDateTime": ts_opt(&c.upd_dtimes),
+        "updatedDateTime": ts_opt(&c.upd_dtimes), "delivery": delivery(rows),
     })
+}
+
+/// The response of `POST /oauth/client/{id}/redeliver`.
+pub fn client_redelivered(c: &OidcClient, rows: &[OutboxRow]) -> Value {
+    json!({ "clientId": c.id, "status": c.status.as_str(), "delivery": delivery(rows) })
 }
 
 /// `ClientDetailResponse` of creates and updates.
@@ -121,12 +144,13 @@ pub fn client_saved(c: &OidcClient) -> Value {
 }
 
 /// `ClientSummaryDto`.
-pub fn client_summary(c: &ClientSummary) -> Value {
+pub fn client_summary((c, delivery): &(ClientSummary, DeliveryState)) -> Value {
     json!({
         "partnerId": c.partner_id, "orgName": c.org_name, "policyGroupId": c.policy_group_id,
         "policyGroupName": c.policy_group_name, "policyGroupDescription": c.policy_group_description,
         "policyName": c.policy_name, "policyDescription": c.policy_description,
         "clientId": c.client_id, "clientName": c.client_name, "status": c.status.as_str(),
         "createdDateTime": ts(&c.created), "updatedDateTime": ts_opt(&c.updated),
+        "deliveryState": delivery.as_str(),
     })
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod list;
 pub mod model;
 pub mod ops;
+pub mod outbox;
 pub mod policy_doc;
 pub mod store;
 

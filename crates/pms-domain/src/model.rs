@@ -22,6 +22,8 @@ pub struct Ctx {
     pub caller: Caller,
     pub now: Timestamp,
     pub correlation_id: String,
+    /// The downstream targets a change must be delivered to (outbox rows are written for these).
+    pub outbox: crate::outbox::OutboxTargets,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -248,6 +250,7 @@ pub enum AuditAction {
     DeactivatePolicy,
     CreateClient,
     UpdateClient,
+    RedeliverClient,
 }
 
 impl AuditAction {
@@ -268,6 +271,7 @@ impl AuditAction {
             AuditAction::DeactivatePolicy => "DEACTIVATE_POLICY",
             AuditAction::CreateClient => "CREATE_CLIENT",
             AuditAction::UpdateClient => "UPDATE_CLIENT",
+            AuditAction::RedeliverClient => "REDELIVER_CLIENT",
         }
     }
 }
@@ -277,22 +281,21 @@ impl AuditAction {
 /// transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
-    PartnerUpdated {
-        partner_id: String,
-    },
-    PolicyUpdated {
-        policy_id: String,
-    },
-    /// eSignet create (of `family`) and WebSub `OIDC_CLIENT_CREATED`, carrying the new client.
+    /// WebSub `PARTNER_UPDATED`: the partner as committed.
+    PartnerUpdated { partner: Partner },
+    /// WebSub `POLICY_UPDATED`: the policy as committed.
+    PolicyUpdated { policy: AuthPolicy },
+    /// eSignet create (of `family`) and WebSub `OIDC_CLIENT_CREATED`, carrying the new client with
+    /// its partner and policy.
     ClientCreated {
         client: OidcClient,
         family: ClientFamily,
+        partner: Box<Partner>,
+        policy: Box<AuthPolicy>,
     },
     /// eSignet update (family per [`OidcClient::family`]) and WebSub `OIDC_CLIENT_UPDATED`,
     /// carrying the client's full new state.
-    ClientUpdated {
-        client: OidcClient,
-    },
+    ClientUpdated { client: OidcClient },
 }
 
 /// `ACTIVE` / `INACTIVE`; deactivation is one-way.
@@ -356,6 +359,8 @@ pub struct OidcClient {
     pub cr_dtimes: Timestamp,
     pub upd_by: Option<String>,
     pub upd_dtimes: Option<Timestamp>,
+    /// 1 at creation, +1 with every committed change (orders eSignet deliveries).
+    pub version: i64,
 }
 
 impl OidcClient {

@@ -2,11 +2,13 @@
 //! `pms-store-postgres`); the domain runs its ordered checks against a [`Tx`] and the backend
 //! guarantees that everything written through one `Tx` commits together or not at all.
 
+use crate::clock::Timestamp;
 use crate::list::{
     ClientFilter, ClientSortField, ClientSummary, ListQuery, MappingFilter, MappingSortField,
     MappingSummary, Page, PolicyFilter, PolicySortField, PolicySummary,
 };
 use crate::model::{AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup};
+use crate::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use async_trait::async_trait;
 
 /// A uniqueness rule the database enforces; violations surface as [`StoreError::Conflict`] so
@@ -43,16 +45,18 @@ pub enum Table {
     Mapping,
     Client,
     Audit,
+    Outbox,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::PolicyGroup,
         Table::AuthPolicy,
         Table::Partner,
         Table::Mapping,
         Table::Client,
         Table::Audit,
+        Table::Outbox,
     ];
 
     /// The table's name in both backends' schemas.
@@ -64,6 +68,7 @@ impl Table {
             Table::Mapping => "partner_policy_request",
             Table::Client => "oidc_client",
             Table::Audit => "audit_log",
+            Table::Outbox => "outbox",
         }
     }
 }
@@ -77,6 +82,8 @@ pub enum Record {
     Mapping(MappingRequest),
     Client(OidcClient),
     Audit(AuditRecord),
+    /// Copied with its id, state and history, so delivery resumes where it stood.
+    Outbox(OutboxRow),
 }
 
 /// A page of [`Tx::export`]: the rows and the position to continue after.
@@ -184,6 +191,44 @@ pub trait Tx: Send {
         entity_type: &str,
         entity_id: &str,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    // -- outbox (downstream.md §5)
+    /// Writes a new `PENDING` row due at its `created_at`; returns its id (increasing in commit
+    /// order).
+    async fn insert_outbox(&mut self, row: &NewOutboxRow) -> Result<i64, StoreError>;
+    /// Every row of these aggregates, by id.
+    async fn outbox_of(
+        &mut self,
+        aggregate_type: AggregateType,
+        aggregate_ids: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Takes up to `limit` rows eligible at `now` (§5.3: due `PENDING` rows and `IN_FLIGHT` rows
+    /// whose lease ran out; no earlier undelivered row of the same aggregate and channel; the
+    /// `depends_on` row delivered or superseded), oldest first, marks them `IN_FLIGHT` until
+    /// `lease_until` and returns them. Two workers never take the same row.
+    async fn claim_outbox(
+        &mut self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Stores a row's state, attempts, times and last error (everything a delivery changes).
+    async fn update_outbox(&mut self, row: &OutboxRow) -> Result<(), StoreError>;
+    /// After an eSignet delivery of `version`: every other `PENDING` or `FAILED` `ESIGNET` row of
+    /// the client with a version not above it becomes `SUPERSEDED`. Returns how many.
+    async fn supersede_esignet(
+        &mut self,
+        client_id: &str,
+        version: i64,
+        except_id: i64,
+    ) -> Result<u64, StoreError>;
+    /// Inserts a copied row as it was, id and history included (`pms copy-data`); later
+    /// [`Tx::insert_outbox`] ids continue above it.
+    async fn restore_outbox(&mut self, row: &OutboxRow) -> Result<(), StoreError>;
+    /// Deletes delivered and superseded rows created before `before` (retention).
+    async fn purge_outbox(&mut self, before: Timestamp) -> Result<u64, StoreError>;
+    /// Row counts by channel and state (metrics).
+    async fn outbox_depth(&mut self) -> Result<Vec<(Channel, OutboxState, u64)>, StoreError>;
 
     // -- bulk copy between backends
     /// Up to `limit` rows of `table` in a stable order (primary key; audit by sequence), starting

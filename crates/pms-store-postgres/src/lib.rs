@@ -35,6 +35,10 @@
 //! * JSON documents are `TEXT`, never `jsonb`, so member order is kept.
 //! * Unique violations map to [`Constraint`]s by constraint/index name, in one place
 //!   (`on_constraint`); every key and unique index has an explicit name in the migrations.
+//! * Outbox ids come from an identity column; under the write lock they increase in commit
+//!   order, as SQLite's AUTOINCREMENT ids do. `restore_outbox` inserts explicit ids and moves the
+//!   sequence above them. `claim_outbox` selects `FOR UPDATE SKIP LOCKED` (redundant under the
+//!   write lock, kept should the lock ever be narrowed) with the same eligibility SQL as SQLite.
 #![forbid(unsafe_code)]
 
 mod rows;
@@ -48,11 +52,12 @@ use pms_domain::list::{
 use pms_domain::model::{
     AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
 };
+use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use pms_domain::store::{Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
 use pms_domain::Timestamp;
 use rows::{
-    audit_from, client_from, client_summary_from, group_from, mapping_from, partner_from,
-    policy_from, policy_summary_from, summary_from,
+    audit_from, client_from, client_summary_from, group_from, mapping_from, outbox_from,
+    partner_from, policy_from, policy_summary_from, summary_from,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
@@ -281,7 +286,8 @@ const POLICY_COLS: &str = "id, policy_group_id, name, descr, policy_type, versio
 const PARTNER_COLS: &str = "id, name, address, contact_no, email_id, partner_type_code, policy_group_id, user_id, approval_status, is_active, lang_code, cr_by, cr_dtimes, upd_by, upd_dtimes";
 const MAPPING_COLS: &str = "id, partner_id, policy_id, request_detail, status_code, request_datetimes, cr_by, cr_dtimes, upd_by, upd_dtimes";
 const AUDIT_COLS: &str = "at, actor, action, entity_type, entity_id, before, after, correlation_id";
-const CLIENT_COLS: &str = "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const CLIENT_COLS: &str = "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes, version";
+const OUTBOX_COLS: &str = "id, aggregate_type, aggregate_id, channel, operation, client_version, event, depends_on, state, attempts, next_attempt_at, last_attempt_at, lease_until, delivered_at, created_at, last_error";
 
 /// The policy list's derived status, a sort key like SQLite's.
 const POLICY_STATUS_SQL: &str = "(CASE WHEN p.schema_url IS NULL THEN 'draft' WHEN p.is_active THEN 'activated' ELSE 'deactivated' END)";
@@ -432,6 +438,50 @@ async fn count(
         .await
         .map_err(unavailable)?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The ids of the rows `claim_outbox` may take (downstream.md §5.3), oldest first, locked;
+/// binds `now`, `limit`. The same rules as the SQLite store's: `state IN (...)` spelled as in
+/// the partial indexes; a due row without `next_attempt_at`, or an `IN_FLIGHT` row without a
+/// lease, counts as due; a dependency that no longer exists (purged) counts as delivered.
+const CLAIM_SQL: &str = "SELECT o.id FROM outbox o \
+     WHERE o.state IN ('PENDING', 'IN_FLIGHT', 'FAILED') \
+     AND ((o.state = 'PENDING' AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $1)) \
+       OR (o.state = 'IN_FLIGHT' AND (o.lease_until IS NULL OR o.lease_until < $1))) \
+     AND NOT EXISTS (SELECT 1 FROM outbox e \
+       WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id \
+       AND e.channel = o.channel AND e.id < o.id \
+       AND e.state IN ('PENDING', 'IN_FLIGHT', 'FAILED')) \
+     AND (o.depends_on IS NULL OR NOT EXISTS (SELECT 1 FROM outbox d \
+       WHERE d.id = o.depends_on AND d.state NOT IN ('DELIVERED', 'SUPERSEDED'))) \
+     ORDER BY o.id LIMIT $2 \
+     FOR UPDATE OF o SKIP LOCKED";
+
+/// `attempts` as the INTEGER column holds it.
+fn attempts(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// `outbox_depth`'s groups parsed, in channel then state order.
+fn depth(rows: Vec<(String, String, i64)>) -> Result<Vec<(Channel, OutboxState, u64)>, StoreError> {
+    let mut out = rows
+        .into_iter()
+        .map(|(c, s, n)| {
+            let channel =
+                Channel::parse(&c).ok_or_else(|| StoreError::Corrupt(format!("channel {c:?}")))?;
+            let state = OutboxState::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("state {s:?}")))?;
+            Ok((channel, state, u64::try_from(n).unwrap_or(0)))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let pos = |c: Channel, s: OutboxState| {
+        (
+            Channel::ALL.iter().position(|x| *x == c),
+            OutboxState::ALL.iter().position(|x| *x == s),
+        )
+    };
+    out.sort_by_key(|(c, s, _)| pos(*c, *s));
+    Ok(out)
 }
 
 #[async_trait]
@@ -859,7 +909,7 @@ impl Tx for PgTx {
     async fn insert_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO oidc_client ({CLIENT_COLS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ))
         .bind(&c.id)
         .bind(&c.name)
@@ -878,6 +928,7 @@ impl Tx for PgTx {
         .bind(ts(&c.cr_dtimes))
         .bind(&c.upd_by)
         .bind(ts_opt(&c.upd_dtimes))
+        .bind(c.version)
         .execute(&mut *self.tx)
         .await
         .map_err(on_constraint)?;
@@ -888,8 +939,8 @@ impl Tx for PgTx {
         // id, public key, partner, policy, claims and ACR values never change (§6.3).
         sqlx::query(
             "UPDATE oidc_client SET name = $1, name_lang_map = $2, logo_uri = $3, redirect_uris = $4, \
-             grant_types = $5, client_auth_methods = $6, status = $7, upd_by = $8, upd_dtimes = $9 \
-             WHERE id = $10",
+             grant_types = $5, client_auth_methods = $6, status = $7, upd_by = $8, upd_dtimes = $9, \
+             version = $10 WHERE id = $11",
         )
         .bind(&c.name)
         .bind(json_text(&c.name_lang_map))
@@ -900,6 +951,7 @@ impl Tx for PgTx {
         .bind(c.status.as_str())
         .bind(&c.upd_by)
         .bind(ts_opt(&c.upd_dtimes))
+        .bind(c.version)
         .bind(&c.id)
         .execute(&mut *self.tx)
         .await
@@ -937,6 +989,181 @@ impl Tx for PgTx {
             .await
     }
 
+    async fn insert_outbox(&mut self, row: &NewOutboxRow) -> Result<i64, StoreError> {
+        // Ids increase in commit order: every writer holds the write lock from before its first
+        // insert until its commit.
+        sqlx::query_scalar(
+            "INSERT INTO outbox (aggregate_type, aggregate_id, channel, operation, client_version, \
+             event, depends_on, state, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 0, $8, $8) RETURNING id",
+        )
+        .bind(row.aggregate_type.as_str())
+        .bind(&row.aggregate_id)
+        .bind(row.channel.as_str())
+        .bind(&row.operation)
+        .bind(row.client_version)
+        .bind(row.event.as_ref().map(ToString::to_string))
+        .bind(row.depends_on)
+        .bind(ts(&row.created_at))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn outbox_of(
+        &mut self,
+        aggregate_type: AggregateType,
+        aggregate_ids: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        if aggregate_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query(&format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE aggregate_type = $1 AND aggregate_id = ANY($2) \
+             ORDER BY id"
+        ))
+        .bind(aggregate_type.as_str())
+        .bind(aggregate_ids.to_vec())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(unavailable)?
+        .iter()
+        .map(outbox_from)
+        .collect()
+    }
+
+    async fn claim_outbox(
+        &mut self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        // Under the write lock no other writer runs between the select and the update; SKIP
+        // LOCKED keeps two claimers apart should the lock ever be narrowed. Every predecessor a
+        // row waits for is open when selected, so one call never takes two rows of one
+        // aggregate and channel, nor a row and its dependent.
+        let ids: Vec<i64> = sqlx::query_scalar(CLAIM_SQL)
+            .bind(ts(&now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows = sqlx::query(&format!(
+            "UPDATE outbox SET state = 'IN_FLIGHT', lease_until = $1 WHERE id = ANY($2) \
+             RETURNING {OUTBOX_COLS}"
+        ))
+        .bind(ts(&lease_until))
+        .bind(ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(unavailable)?
+        .iter()
+        .map(outbox_from)
+        .collect::<Result<Vec<_>, _>>()?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    async fn update_outbox(&mut self, row: &OutboxRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET state = $1, attempts = $2, next_attempt_at = $3, last_attempt_at = $4, \
+             lease_until = $5, delivered_at = $6, last_error = $7 WHERE id = $8",
+        )
+        .bind(row.state.as_str())
+        .bind(attempts(row.attempts))
+        .bind(ts_opt(&row.next_attempt_at))
+        .bind(ts_opt(&row.last_attempt_at))
+        .bind(ts_opt(&row.lease_until))
+        .bind(ts_opt(&row.delivered_at))
+        .bind(&row.last_error)
+        .bind(row.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn supersede_esignet(
+        &mut self,
+        client_id: &str,
+        version: i64,
+        except_id: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'SUPERSEDED' WHERE aggregate_type = $1 AND aggregate_id = $2 \
+             AND channel = $3 AND state IN ('PENDING', 'FAILED') AND client_version <= $4 AND id <> $5",
+        )
+        .bind(AggregateType::Client.as_str())
+        .bind(client_id)
+        .bind(Channel::Esignet.as_str())
+        .bind(version)
+        .bind(except_id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn restore_outbox(&mut self, row: &OutboxRow) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO outbox ({OUTBOX_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        ))
+        .bind(row.id)
+        .bind(row.aggregate_type.as_str())
+        .bind(&row.aggregate_id)
+        .bind(row.channel.as_str())
+        .bind(&row.operation)
+        .bind(row.client_version)
+        .bind(row.event.as_ref().map(ToString::to_string))
+        .bind(row.depends_on)
+        .bind(row.state.as_str())
+        .bind(attempts(row.attempts))
+        .bind(ts_opt(&row.next_attempt_at))
+        .bind(ts_opt(&row.last_attempt_at))
+        .bind(ts_opt(&row.lease_until))
+        .bind(ts_opt(&row.delivered_at))
+        .bind(ts(&row.created_at))
+        .bind(&row.last_error)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        // Later inserts continue above the restored id (never below what the sequence already
+        // handed out). setval is not undone by a rollback; that only leaves a gap.
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('outbox', 'id'), GREATEST($1, \
+             COALESCE(pg_sequence_last_value(pg_get_serial_sequence('outbox', 'id')::regclass), 0)))",
+        )
+        .bind(row.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn purge_outbox(&mut self, before: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM outbox WHERE state IN ('DELIVERED', 'SUPERSEDED') AND created_at < $1",
+        )
+        .bind(ts(&before))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn outbox_depth(&mut self) -> Result<Vec<(Channel, OutboxState, u64)>, StoreError> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state")
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(unavailable)?;
+        depth(rows)
+    }
+
     async fn export(
         &mut self,
         table: Table,
@@ -950,10 +1177,13 @@ impl Tx for PgTx {
             Table::Mapping => MAPPING_COLS,
             Table::Client => CLIENT_COLS,
             Table::Audit => AUDIT_COLS,
+            Table::Outbox => OUTBOX_COLS,
         };
         let audit = table == Table::Audit;
-        // Keyset paging in the primary key's order: bytes for text ids, numbers for audit.
-        let key = if audit { "id" } else { "id COLLATE \"C\"" };
+        // Keyset paging in the primary key's order: bytes for text ids, numbers for the audit
+        // and outbox sequences.
+        let numeric = matches!(table, Table::Audit | Table::Outbox);
+        let key = if numeric { "id" } else { "id COLLATE \"C\"" };
         let mut qb = QueryBuilder::<Postgres>::new(format!(
             "SELECT {cols}{} FROM {}",
             if audit { ", id AS seq" } else { "" },
@@ -961,10 +1191,10 @@ impl Tx for PgTx {
         ));
         if let Some(a) = after {
             qb.push(format!(" WHERE {key} > "));
-            if audit {
+            if numeric {
                 let n: i64 = a
                     .parse()
-                    .map_err(|_| StoreError::Corrupt(format!("audit position {a:?}")))?;
+                    .map_err(|_| StoreError::Corrupt(format!("{} position {a:?}", table.name())))?;
                 qb.push_bind(n);
             } else {
                 qb.push_bind(a.to_string());
@@ -1009,6 +1239,11 @@ impl Tx for PgTx {
                 Table::Audit => {
                     let seq: i64 = rows::get(row, "seq")?;
                     (Record::Audit(audit_from(row)?), seq.to_string())
+                }
+                Table::Outbox => {
+                    let o = outbox_from(row)?;
+                    let id = o.id.to_string();
+                    (Record::Outbox(o), id)
                 }
             };
             records.push(record);

@@ -6,6 +6,7 @@ use pms_domain::model::{
     ApprovalStatus, AuditRecord, AuthPolicy, ClientStatus, MappingRequest, MappingStatus,
     OidcClient, Partner, PolicyGroup, PolicyState,
 };
+use pms_domain::outbox::{AggregateType, Channel, OutboxRow, OutboxState};
 use pms_domain::{StoreError, Timestamp};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -203,6 +204,7 @@ pub(crate) fn client_from(row: &PgRow) -> Result<OidcClient, StoreError> {
         cr_dtimes: ts(row, "cr_dtimes")?,
         upd_by: get(row, "upd_by")?,
         upd_dtimes: ts_opt(row, "upd_dtimes")?,
+        version: get(row, "version")?,
     })
 }
 
@@ -220,5 +222,34 @@ pub(crate) fn client_summary_from(row: &PgRow) -> Result<ClientSummary, StoreErr
         status: client_status(row)?,
         created: ts(row, "cr_dtimes")?,
         updated: ts_opt(row, "upd_dtimes")?,
+    })
+}
+
+/// An enum column: the stored text parsed, anything else [`StoreError::Corrupt`].
+fn parsed<T>(row: &PgRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    let s: String = get(row, col)?;
+    parse(&s).ok_or_else(|| StoreError::Corrupt(format!("{col} {s:?}")))
+}
+
+pub(crate) fn outbox_from(row: &PgRow) -> Result<OutboxRow, StoreError> {
+    let attempts = get::<i32>(row, "attempts")?;
+    Ok(OutboxRow {
+        id: get(row, "id")?,
+        aggregate_type: parsed(row, "aggregate_type", AggregateType::parse)?,
+        aggregate_id: get(row, "aggregate_id")?,
+        channel: parsed(row, "channel", Channel::parse)?,
+        operation: get(row, "operation")?,
+        client_version: get(row, "client_version")?,
+        event: json(row, "event")?,
+        depends_on: get(row, "depends_on")?,
+        state: parsed(row, "state", OutboxState::parse)?,
+        attempts: u32::try_from(attempts)
+            .map_err(|_| StoreError::Corrupt(format!("attempts {attempts}")))?,
+        next_attempt_at: ts_opt(row, "next_attempt_at")?,
+        last_attempt_at: ts_opt(row, "last_attempt_at")?,
+        lease_until: ts_opt(row, "lease_until")?,
+        delivered_at: ts_opt(row, "delivered_at")?,
+        created_at: ts(row, "created_at")?,
+        last_error: get(row, "last_error")?,
     })
 }

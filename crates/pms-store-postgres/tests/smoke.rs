@@ -228,6 +228,7 @@ fn client(id: &str, rp_id: &str, policy_id: &str, cr: &str) -> OidcClient {
         cr_dtimes: t(cr),
         upd_by: None,
         upd_dtimes: None,
+        version: 1,
     }
 }
 
@@ -429,6 +430,7 @@ async fn insert_err(store: &PgStore, rec: Record) -> StoreError {
         Record::Mapping(m) => tx.insert_mapping(m).await,
         Record::Client(c) => tx.insert_client(c).await,
         Record::Audit(a) => tx.append_audit(a).await,
+        Record::Outbox(o) => tx.restore_outbox(o).await,
     };
     match res {
         Ok(()) => panic!("{rec:?} was accepted"),
@@ -445,6 +447,7 @@ async fn insert_ok(store: &PgStore, rec: Record) {
         Record::Mapping(m) => tx.insert_mapping(m).await,
         Record::Client(c) => tx.insert_client(c).await,
         Record::Audit(a) => tx.append_audit(a).await,
+        Record::Outbox(o) => tx.restore_outbox(o).await,
     }
     .unwrap();
     tx.commit().await.unwrap();

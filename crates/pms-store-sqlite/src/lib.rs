@@ -17,10 +17,12 @@ use pms_domain::list::{
 use pms_domain::model::{
     AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
 };
+use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use pms_domain::store::{Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
+use pms_domain::Timestamp;
 use rows::{
-    audit_from, client_from, client_summary_from, group_from, mapping_from, partner_from,
-    policy_from, summary_from,
+    audit_from, client_from, client_summary_from, group_from, mapping_from, outbox_from,
+    partner_from, policy_from, summary_from,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
@@ -152,7 +154,9 @@ const MAPPING_COLS: &str = "id, partner_id, policy_id, request_detail, status_co
 
 const AUDIT_COLS: &str = "at, actor, action, entity_type, entity_id, before, after, correlation_id";
 
-const CLIENT_COLS: &str = "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes";
+const CLIENT_COLS: &str = "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes, version";
+
+const OUTBOX_COLS: &str = "id, aggregate_type, aggregate_id, channel, operation, client_version, event, depends_on, state, attempts, next_attempt_at, last_attempt_at, lease_until, delivered_at, created_at, last_error";
 
 /// Lists and maps are stored as JSON text.
 fn json_text<T: serde::Serialize>(v: &T) -> String {
@@ -345,6 +349,45 @@ async fn count(
         .await
         .map_err(unavailable)?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The ids of the rows `claim_outbox` may take (downstream.md §5.3), oldest first; binds `now`,
+/// `now`, `limit`. `state IN (...)` is spelled as in the partial indexes so that the planner
+/// can use them; for the predecessor check it is told to (`INDEXED BY`), since it would rather
+/// walk the full aggregate index, through every delivered row of the aggregate. A due row without `next_attempt_at`, or an `IN_FLIGHT` row without a lease, counts
+/// as due; a dependency that no longer exists (purged) counts as delivered.
+const CLAIM_SQL: &str = "SELECT o.id FROM outbox o \
+     WHERE o.state IN ('PENDING', 'IN_FLIGHT', 'FAILED') \
+     AND ((o.state = 'PENDING' AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)) \
+       OR (o.state = 'IN_FLIGHT' AND (o.lease_until IS NULL OR o.lease_until < ?))) \
+     AND NOT EXISTS (SELECT 1 FROM outbox e INDEXED BY outbox_open_aggregate_idx \
+       WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id \
+       AND e.channel = o.channel AND e.id < o.id \
+       AND e.state IN ('PENDING', 'IN_FLIGHT', 'FAILED')) \
+     AND (o.depends_on IS NULL OR NOT EXISTS (SELECT 1 FROM outbox d \
+       WHERE d.id = o.depends_on AND d.state NOT IN ('DELIVERED', 'SUPERSEDED'))) \
+     ORDER BY o.id LIMIT ?";
+
+/// `outbox_depth`'s groups parsed, in channel then state order.
+fn depth(rows: Vec<(String, String, i64)>) -> Result<Vec<(Channel, OutboxState, u64)>, StoreError> {
+    let mut out = rows
+        .into_iter()
+        .map(|(c, s, n)| {
+            let channel =
+                Channel::parse(&c).ok_or_else(|| StoreError::Corrupt(format!("channel {c:?}")))?;
+            let state = OutboxState::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("state {s:?}")))?;
+            Ok((channel, state, u64::try_from(n).unwrap_or(0)))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let pos = |c: Channel, s: OutboxState| {
+        (
+            Channel::ALL.iter().position(|x| *x == c),
+            OutboxState::ALL.iter().position(|x| *x == s),
+        )
+    };
+    out.sort_by_key(|(c, s, _)| pos(*c, *s));
+    Ok(out)
 }
 
 #[async_trait]
@@ -748,7 +791,7 @@ impl Tx for SqliteTx {
 
     async fn insert_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
         sqlx::query(&format!(
-            "INSERT INTO oidc_client ({CLIENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO oidc_client ({CLIENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
         .bind(&c.id)
         .bind(&c.name)
@@ -767,6 +810,7 @@ impl Tx for SqliteTx {
         .bind(format_ts(&c.cr_dtimes))
         .bind(&c.upd_by)
         .bind(ts_opt(&c.upd_dtimes))
+        .bind(c.version)
         .execute(&mut *self.tx)
         .await
         .map_err(on_constraint)?;
@@ -777,7 +821,8 @@ impl Tx for SqliteTx {
         // id, public key, partner, policy, claims and ACR values never change (§6.3).
         sqlx::query(
             "UPDATE oidc_client SET name = ?, name_lang_map = ?, logo_uri = ?, redirect_uris = ?, \
-             grant_types = ?, client_auth_methods = ?, status = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?",
+             grant_types = ?, client_auth_methods = ?, status = ?, upd_by = ?, upd_dtimes = ?, version = ? \
+             WHERE id = ?",
         )
         .bind(&c.name)
         .bind(json_text(&c.name_lang_map))
@@ -788,6 +833,7 @@ impl Tx for SqliteTx {
         .bind(c.status.as_str())
         .bind(&c.upd_by)
         .bind(ts_opt(&c.upd_dtimes))
+        .bind(c.version)
         .bind(&c.id)
         .execute(&mut *self.tx)
         .await
@@ -832,6 +878,182 @@ impl Tx for SqliteTx {
         .collect()
     }
 
+    async fn insert_outbox(&mut self, row: &NewOutboxRow) -> Result<i64, StoreError> {
+        let created = format_ts(&row.created_at);
+        sqlx::query_scalar(
+            "INSERT INTO outbox (aggregate_type, aggregate_id, channel, operation, client_version, \
+             event, depends_on, state, attempts, next_attempt_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?) RETURNING id",
+        )
+        .bind(row.aggregate_type.as_str())
+        .bind(&row.aggregate_id)
+        .bind(row.channel.as_str())
+        .bind(&row.operation)
+        .bind(row.client_version)
+        .bind(row.event.as_ref().map(ToString::to_string))
+        .bind(row.depends_on)
+        .bind(&created)
+        .bind(&created)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn outbox_of(
+        &mut self,
+        aggregate_type: AggregateType,
+        aggregate_ids: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        if aggregate_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE aggregate_type = "
+        ));
+        qb.push_bind(aggregate_type.as_str());
+        qb.push(" AND aggregate_id IN (");
+        let mut sep = qb.separated(", ");
+        for id in aggregate_ids {
+            sep.push_bind(id.clone());
+        }
+        sep.push_unseparated(") ORDER BY id");
+        qb.build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(outbox_from)
+            .collect()
+    }
+
+    async fn claim_outbox(
+        &mut self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        // Write transactions are BEGIN IMMEDIATE: no other writer runs between the select and
+        // the update. Every predecessor a row waits for is open when selected, so one call
+        // never takes two rows of one aggregate and channel, nor a row and its dependent.
+        let now = format_ts(&now);
+        let ids: Vec<i64> = sqlx::query_scalar(CLAIM_SQL)
+            .bind(&now)
+            .bind(&now)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb =
+            QueryBuilder::<Sqlite>::new("UPDATE outbox SET state = 'IN_FLIGHT', lease_until = ");
+        qb.push_bind(format_ts(&lease_until));
+        qb.push(" WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for id in &ids {
+            sep.push_bind(*id);
+        }
+        sep.push_unseparated(format!(") RETURNING {OUTBOX_COLS}"));
+        let mut rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(outbox_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    async fn update_outbox(&mut self, row: &OutboxRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, \
+             lease_until = ?, delivered_at = ?, last_error = ? WHERE id = ?",
+        )
+        .bind(row.state.as_str())
+        .bind(i64::from(row.attempts))
+        .bind(ts_opt(&row.next_attempt_at))
+        .bind(ts_opt(&row.last_attempt_at))
+        .bind(ts_opt(&row.lease_until))
+        .bind(ts_opt(&row.delivered_at))
+        .bind(&row.last_error)
+        .bind(row.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn supersede_esignet(
+        &mut self,
+        client_id: &str,
+        version: i64,
+        except_id: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'SUPERSEDED' WHERE aggregate_type = ? AND aggregate_id = ? \
+             AND channel = ? AND state IN ('PENDING', 'FAILED') AND client_version <= ? AND id <> ?",
+        )
+        .bind(AggregateType::Client.as_str())
+        .bind(client_id.to_string())
+        .bind(Channel::Esignet.as_str())
+        .bind(version)
+        .bind(except_id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn restore_outbox(&mut self, row: &OutboxRow) -> Result<(), StoreError> {
+        // An explicit id above the AUTOINCREMENT sequence moves the sequence on.
+        sqlx::query(&format!(
+            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(row.id)
+        .bind(row.aggregate_type.as_str())
+        .bind(&row.aggregate_id)
+        .bind(row.channel.as_str())
+        .bind(&row.operation)
+        .bind(row.client_version)
+        .bind(row.event.as_ref().map(ToString::to_string))
+        .bind(row.depends_on)
+        .bind(row.state.as_str())
+        .bind(i64::from(row.attempts))
+        .bind(ts_opt(&row.next_attempt_at))
+        .bind(ts_opt(&row.last_attempt_at))
+        .bind(ts_opt(&row.lease_until))
+        .bind(ts_opt(&row.delivered_at))
+        .bind(format_ts(&row.created_at))
+        .bind(&row.last_error)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn purge_outbox(&mut self, before: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM outbox WHERE state IN ('DELIVERED', 'SUPERSEDED') AND created_at < ?",
+        )
+        .bind(format_ts(&before))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn outbox_depth(&mut self) -> Result<Vec<(Channel, OutboxState, u64)>, StoreError> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state")
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(unavailable)?;
+        depth(rows)
+    }
+
     async fn export(
         &mut self,
         table: Table,
@@ -845,17 +1067,20 @@ impl Tx for SqliteTx {
             Table::Mapping => (MAPPING_COLS, "id"),
             Table::Client => (CLIENT_COLS, "id"),
             Table::Audit => (AUDIT_COLS, "seq"),
+            Table::Outbox => (OUTBOX_COLS, "seq"),
         };
+        // Audit and outbox rows are keyed by their integer sequence, the others by text ids.
+        let numeric = matches!(table, Table::Audit | Table::Outbox);
         let mut qb = QueryBuilder::<Sqlite>::new(format!(
             "SELECT {cols}, {} AS seq FROM {}",
-            if table == Table::Audit { "id" } else { "''" },
+            if numeric { "id" } else { "''" },
             table.name()
         ));
         if let Some(a) = after {
-            if table == Table::Audit {
+            if numeric {
                 let n: i64 = a
                     .parse()
-                    .map_err(|_| StoreError::Corrupt(format!("audit position {a:?}")))?;
+                    .map_err(|_| StoreError::Corrupt(format!("{} position {a:?}", table.name())))?;
                 qb.push(" WHERE id > ");
                 qb.push_bind(n);
             } else {
@@ -904,6 +1129,11 @@ impl Tx for SqliteTx {
                         .try_get("seq")
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     (Record::Audit(audit_from(row)?), seq.to_string())
+                }
+                Table::Outbox => {
+                    let o = outbox_from(row)?;
+                    let id = o.id.to_string();
+                    (Record::Outbox(o), id)
                 }
             };
             records.push(record);

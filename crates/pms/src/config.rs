@@ -50,6 +50,10 @@ pub struct Config {
     pub partner: PartnerCfg,
     pub oidc_client: OidcClientCfg,
     pub claims: ClaimsCfg,
+    pub esignet: EsignetCfg,
+    pub websub: WebsubCfg,
+    pub service_token: ServiceTokenCfg,
+    pub delivery: DeliveryCfg,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,6 +171,62 @@ pub struct ClaimsCfg {
     pub amr_acr_mapping_file: String,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EsignetCfg {
+    /// Empty: eSignet is not a target and no `ESIGNET` outbox rows are written.
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebsubCfg {
+    /// Empty: no `WEBSUB` outbox rows are written.
+    pub hub_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenMode {
+    ClientCredentials,
+    MosipAuthmanager,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTokenCfg {
+    pub mode: TokenMode,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub app_id: String,
+}
+
+impl std::fmt::Debug for ServiceTokenCfg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceTokenCfg")
+            .field("mode", &self.mode)
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("app_id", &self.app_id)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryCfg {
+    pub base_delay_seconds: u64,
+    pub max_delay_seconds: u64,
+    pub max_attempts: u32,
+    pub lease_seconds: u64,
+    pub http_timeout_seconds: u64,
+    pub poll_interval_ms: u64,
+    pub concurrency: u32,
+    pub retention_days: u32,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -239,6 +299,29 @@ impl Default for Config {
                 claims_supported: list(pms_domain::claims::DEFAULT_CLAIMS_SUPPORTED),
                 identity_mapping_file: String::new(),
                 amr_acr_mapping_file: String::new(),
+            },
+            esignet: EsignetCfg {
+                base_url: String::new(),
+            },
+            websub: WebsubCfg {
+                hub_url: String::new(),
+            },
+            service_token: ServiceTokenCfg {
+                mode: TokenMode::ClientCredentials,
+                token_url: String::new(),
+                client_id: String::new(),
+                client_secret: String::new(),
+                app_id: "partner".into(),
+            },
+            delivery: DeliveryCfg {
+                base_delay_seconds: 2,
+                max_delay_seconds: 600,
+                max_attempts: 50,
+                lease_seconds: 120,
+                http_timeout_seconds: 30,
+                poll_interval_ms: 1000,
+                concurrency: 4,
+                retention_days: 30,
             },
         }
     }
@@ -398,8 +481,64 @@ impl Config {
                 one_line(&e.to_string())
             )
         })?;
+        if !self.esignet.base_url.is_empty() || !self.websub.hub_url.is_empty() {
+            for (key, v) in [
+                ("service_token.token_url", &self.service_token.token_url),
+                ("service_token.client_id", &self.service_token.client_id),
+                (
+                    "service_token.client_secret",
+                    &self.service_token.client_secret,
+                ),
+            ] {
+                if v.trim().is_empty() {
+                    return Err(format!(
+                        "{key} is required when esignet.base_url or websub.hub_url is set"
+                    ));
+                }
+            }
+        }
+        for (key, url) in [
+            ("esignet.base_url", &self.esignet.base_url),
+            ("websub.hub_url", &self.websub.hub_url),
+            ("service_token.token_url", &self.service_token.token_url),
+        ] {
+            let http = url.starts_with("http://") || url.starts_with("https://");
+            if !url.is_empty() && !http {
+                return Err(format!("{key} must be an http:// or https:// URL"));
+            }
+        }
+        let d = &self.delivery;
+        for (key, v) in [
+            ("delivery.base_delay_seconds", d.base_delay_seconds),
+            ("delivery.max_delay_seconds", d.max_delay_seconds),
+            ("delivery.max_attempts", u64::from(d.max_attempts)),
+            ("delivery.lease_seconds", d.lease_seconds),
+            ("delivery.http_timeout_seconds", d.http_timeout_seconds),
+            ("delivery.poll_interval_ms", d.poll_interval_ms),
+            ("delivery.concurrency", u64::from(d.concurrency)),
+        ] {
+            if v == 0 {
+                return Err(format!("{key} must be greater than 0"));
+            }
+        }
+        // A lease shorter than a call's timeout would let a second worker take a row that is
+        // still being sent.
+        if d.lease_seconds <= d.http_timeout_seconds * 2 {
+            return Err(format!(
+                "delivery.lease_seconds ({}) must exceed twice delivery.http_timeout_seconds ({})",
+                d.lease_seconds, d.http_timeout_seconds
+            ));
+        }
         self.database_url()?;
         Ok(())
+    }
+
+    /// The downstream targets rows are written for.
+    pub fn outbox_targets(&self) -> pms_domain::outbox::OutboxTargets {
+        pms_domain::outbox::OutboxTargets {
+            esignet: !self.esignet.base_url.is_empty(),
+            websub: !self.websub.hub_url.is_empty(),
+        }
     }
 
     /// The effective database URL; the scheme decides the backend.
@@ -526,6 +665,16 @@ mod tests {
             (env(&[("PMS_HTTP__PORT", "notaport")]), "port"),
             (env(&[("PMS_AUTH__ALLOWED_ALGS", "HS256")]), "HS256"),
             (env(&[("PMS_AUTH__MODE", "sideways")]), "mode"),
+            (
+                env(&[("PMS_ESIGNET__BASE_URL", "http://esignet")]),
+                "service_token.token_url",
+            ),
+            (env(&[("PMS_WEBSUB__HUB_URL", "hub")]), "websub.hub_url"),
+            (
+                env(&[("PMS_DELIVERY__LEASE_SECONDS", "30")]),
+                "delivery.lease_seconds",
+            ),
+            (env(&[("PMS_SERVICE_TOKEN__MODE", "password")]), "mode"),
         ] {
             let err = Config::load(None, &vars).unwrap_err();
             assert!(err.contains(needle), "{err}");
@@ -541,7 +690,9 @@ mod tests {
         );
         let mut c = Config::default();
         c.database.url = "postgres://u:secret@h/db".into();
-        assert!(!format!("{c:?}").contains("secret"));
+        c.service_token.client_secret = "hush-hush".into();
+        assert!(!format!("{c:?}").contains(":secret@"));
+        assert!(!format!("{c:?}").contains("hush-hush"));
         let url = c.database_url().unwrap();
         assert!(matches!(url, DatabaseUrl::Postgres(_)));
         assert!(!format!("{url:?} {url}").contains("secret"));

@@ -17,6 +17,7 @@ async fn insert(tx: &mut dyn Tx, record: &Record) -> anyhow::Result<()> {
         Record::Mapping(m) => tx.insert_mapping(m).await?,
         Record::Client(c) => tx.insert_client(c).await?,
         Record::Audit(a) => tx.append_audit(a).await?,
+        Record::Outbox(o) => tx.restore_outbox(o).await?,
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use config::{AuthMode, Config, DatabaseUrl};
 use pms_api::auth::{AuthSettings, Authenticator};
 use pms_api::client_input::ClientFieldRules;
 use pms_api::{ApiSettings, AppState, Services};
+use pms_delivery::{DeliveryMetrics, DeliverySettings, ServiceTokenSettings, TokenMode, Worker};
 use pms_domain::claims::{ClaimsMapping, DEFAULT_AMR_ACR_MAPPING, DEFAULT_IDENTITY_MAPPING};
 use pms_domain::client_key::KeyPolicy;
 use pms_domain::ops::clients::ClientRules;
@@ -131,11 +132,41 @@ fn or_embedded(file: &str) -> &str {
     }
 }
 
+/// The worker's settings from `esignet.*`, `websub.*`, `service_token.*` and `delivery.*`.
+fn delivery_settings(config: &Config) -> DeliverySettings {
+    let url = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let t = &config.service_token;
+    let d = &config.delivery;
+    DeliverySettings {
+        esignet_base_url: url(&config.esignet.base_url),
+        websub_hub_url: url(&config.websub.hub_url),
+        token: ServiceTokenSettings {
+            mode: match t.mode {
+                config::TokenMode::ClientCredentials => TokenMode::ClientCredentials,
+                config::TokenMode::MosipAuthmanager => TokenMode::MosipAuthManager,
+            },
+            token_url: t.token_url.clone(),
+            client_id: t.client_id.clone(),
+            client_secret: t.client_secret.clone(),
+            app_id: t.app_id.clone(),
+        },
+        base_delay_seconds: d.base_delay_seconds,
+        max_delay_seconds: d.max_delay_seconds,
+        max_attempts: d.max_attempts,
+        lease_seconds: d.lease_seconds,
+        http_timeout_seconds: d.http_timeout_seconds,
+        poll_interval_ms: d.poll_interval_ms,
+        concurrency: d.concurrency,
+        retention_days: d.retention_days,
+    }
+}
+
 /// A built application: store open and migrated, listener bound.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     store: Arc<dyn Store>,
+    worker: Option<Worker>,
 }
 
 impl Application {
@@ -199,6 +230,25 @@ impl Application {
                 .map(|(k, v)| (k.clone(), v.0.clone()))
                 .collect(),
         };
+        let mut delivery_metrics = None;
+        let metrics = Arc::new(pms_api::metrics::Metrics::new(|registry| {
+            delivery_metrics = Some(DeliveryMetrics::register(registry));
+        }));
+        let outbox = config.outbox_targets();
+        let worker = match (outbox.esignet || outbox.websub, delivery_metrics) {
+            (true, Some(m)) => Some(
+                Worker::new(store.clone(), clock.clone(), delivery_settings(&config), m)
+                    .context("delivery worker")?,
+            ),
+            _ => None,
+        };
+        let after_commit: Arc<dyn Fn() + Send + Sync> = match &worker {
+            Some(w) => {
+                let notify = w.notifier();
+                Arc::new(move || notify.notify_one())
+            }
+            None => Arc::new(|| {}),
+        };
         let state = AppState::new(Services {
             store: store.clone(),
             clock,
@@ -213,6 +263,9 @@ impl Application {
                 },
                 claims: claims_mapping(&config)?,
             },
+            outbox,
+            after_commit,
+            metrics,
         });
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr)
@@ -222,6 +275,7 @@ impl Application {
             listener,
             state,
             store,
+            worker,
         })
     }
 
@@ -229,20 +283,35 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    /// Serves (and delivers the outbox, when a target is configured) until `shutdown`
+    /// resolves, then lets in-flight requests and deliveries finish.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop, mut stopped) = tokio::sync::watch::channel(());
+        let worker = self.worker.map(|w| {
+            tokio::spawn(w.run(async move {
+                let _ = stopped.changed().await;
+            }))
+        });
         let app = NormalizePathLayer::trim_trailing_slash().layer(pms_api::router(self.state));
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             axum::ServiceExt::<Request>::into_make_service(app),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(());
+        })
         .await
-        .context("HTTP server failed")?;
+        .context("HTTP server failed");
+        if let Some(w) = worker {
+            if let Err(e) = w.await {
+                tracing::error!(error = %e, "delivery worker ended abnormally");
+            }
+        }
         self.store.close().await;
-        Ok(())
+        served
     }
 }

@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(read_oidc, update_oidc))
         .routes(routes!(create_oauth, list))
         .routes(routes!(read_oauth, update_oauth))
+        .routes(routes!(redeliver))
 }
 
 /// Stages 3 and 4: the role, then the feature switch.
@@ -101,7 +102,7 @@ async fn create(st: AppState, caller: Caller, req: Request, family: ClientFamily
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let out = clients::create(tx.as_mut(), &ctx, &st.client_rules, cmd).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(repr::client_saved(&out.value))
     }
     .await;
@@ -185,7 +186,7 @@ async fn update(
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let out = clients::update(tx.as_mut(), &ctx, &id, cmd).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(repr::client_saved(&out.value))
     }
     .await;
@@ -232,7 +233,8 @@ async fn read(st: AppState, caller: Caller, id: String) -> Response {
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.read().await?;
         let (client, policy_name) = clients::get(tx.as_mut(), &ctx, &id).await?;
-        Ok(repr::client(&client, policy_name.as_deref()))
+        let rows = clients::deliveries(tx.as_mut(), &client.id).await?;
+        Ok(repr::client(&client, policy_name.as_deref(), &rows))
     }
     .await;
     echo.respond(st.clock.now(), res)
@@ -287,6 +289,30 @@ async fn list(
             result.total,
             result.items.iter().map(repr::client_summary).collect(),
         ))
+    }
+    .await;
+    echo.respond(st.clock.now(), res)
+}
+
+#[utoipa::path(
+    post,
+    context_path = PM,
+    path = "/oauth/client/{client_id}/redeliver",
+    tag = TAG_CLIENTS,
+    operation_id = "redeliverClient",
+    summary = "Put the client's failed deliveries back in the queue (pms extension)",
+    params(("client_id" = String, Path, description = "Client id")),
+    responses((status = 200, description = V1_OK, body = ResponseWrapper))
+)]
+async fn redeliver(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+    let echo = Echo::new(Kind::V1);
+    let res = async {
+        admit(&st, &caller, roles::POST_REDELIVER)?;
+        let ctx = st.ctx(&caller, &echo);
+        let mut tx = st.store.write().await?;
+        let (client, rows) = clients::redeliver(tx.as_mut(), &ctx, &id).await?;
+        st.commit(tx).await?;
+        Ok(repr::client_redelivered(&client, &rows))
     }
     .await;
     echo.respond(st.clock.now(), res)

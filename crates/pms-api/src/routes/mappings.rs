@@ -65,7 +65,7 @@ async fn request(
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let m = mappings::request(tx.as_mut(), &ctx, NewMappingRequest { partner_id, policy_name, use_case }).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(json!({ "mappingkey": m.id, "message": "Policy mapping request submitted successfully." }))
     }
     .await;
@@ -110,7 +110,7 @@ async fn decide(
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         mappings::decide(tx.as_mut(), &ctx, &key, decision).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(Value::String(
             match decision {
                 Decision::Approve => "Policy mapping approved successfully",

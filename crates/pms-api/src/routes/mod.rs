@@ -41,11 +41,25 @@ pub(crate) fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(health_pm))
         .routes(routes!(health_pol))
         .routes(routes!(openapi::api_docs))
+        .routes(routes!(metrics))
         .merge(policy_groups::routes())
         .merge(policies::routes())
         .merge(partners::routes())
         .merge(mappings::routes())
         .merge(clients::routes())
+}
+
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = TAG_HEALTH,
+    operation_id = "metrics",
+    summary = "Prometheus metrics: HTTP requests and latency, outbox depth, delivery attempts",
+    security(()),
+    responses((status = 200, description = "OpenMetrics text exposition", content_type = "application/openmetrics-text"))
+)]
+async fn metrics(st: State<AppState>) -> Response {
+    crate::metrics::scrape(st).await
 }
 
 #[utoipa::path(

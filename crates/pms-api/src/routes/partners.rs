@@ -64,7 +64,7 @@ async fn register(State(st): State<AppState>, caller: Caller, req: Request) -> R
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let p = partners::register(tx.as_mut(), &ctx, &st.rules, cmd).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(json!({ "partnerId": p.id, "status": p.approval_status.as_str() }))
     }
     .await;
@@ -132,7 +132,7 @@ async fn set_status(
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         partners::set_status(tx.as_mut(), &ctx, &id, change).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         let message = match change {
             PartnerStatusChange::Activate => "Partner activated successfully",
             PartnerStatusChange::Deactivate => "Partner de-activated successfully",

@@ -148,7 +148,7 @@ async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Res
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let (p, g) = policies::create(tx.as_mut(), &ctx, &st.rules, cmd).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(repr::policy_saved(&p, &g.name))
     }
     .await;
@@ -197,7 +197,7 @@ async fn update(
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let (p, g) = policies::update(tx.as_mut(), &ctx, cmd).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(repr::policy_saved(&p, &g.name))
     }
     .await;
@@ -225,7 +225,7 @@ async fn publish(
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let out = policies::publish(tx.as_mut(), &ctx, &st.rules, &id, &group).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         let (p, g) = out.value;
         Ok(repr::policy(&p, &g))
     }
@@ -262,7 +262,7 @@ async fn deactivate(
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let out = policies::deactivate(tx.as_mut(), &ctx, &id).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(json!({ "policyId": out.value.id, "isActive": out.value.is_active }))
     }
     .await;

@@ -51,7 +51,7 @@ async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Res
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let g = policy_groups::create(tx.as_mut(), &ctx, NewPolicyGroup { name, desc }).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(repr::group_saved(&g))
     }
     .await;
@@ -97,7 +97,7 @@ async fn update(
             },
         )
         .await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(repr::group_saved(&g))
     }
     .await;
@@ -140,7 +140,7 @@ async fn deactivate(
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let g = policy_groups::deactivate(tx.as_mut(), &ctx, &id).await?;
-        tx.commit().await?;
+        st.commit(tx).await?;
         Ok(json!({ "policyGroupId": g.id, "isActive": g.is_active }))
     }
     .await;

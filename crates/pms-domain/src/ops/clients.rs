@@ -9,6 +9,7 @@ use crate::model::{
     AuditAction, ClientFamily, ClientStatus, Ctx, DomainEvent, MappingStatus, NameMap, OidcClient,
     Partner, PolicyState,
 };
+use crate::outbox::{self, AggregateType, DeliveryState, OutboxRow, OutboxState};
 use crate::store::{Constraint, StoreError, Tx};
 use crate::DomainError;
 
@@ -139,8 +140,8 @@ pub async fn create(
         id: key.client_id().to_string(),
         name: cmd.name,
         name_lang_map: cmd.name_lang_map,
-        rp_id: partner.id,
-        policy_id: policy.id,
+        rp_id: partner.id.clone(),
+        policy_id: policy.id.clone(),
         logo_uri: cmd.logo_uri,
         redirect_uris: cmd.redirect_uris,
         public_key: key.normalized_json().to_string(),
@@ -153,6 +154,7 @@ pub async fn create(
         cr_dtimes: ctx.now,
         upd_by: None,
         upd_dtimes: None,
+        version: 1,
     };
     // A racing create with the same key loses here, at the primary key, with the same code.
     tx.insert_client(&client).await.map_err(|e| match e {
@@ -172,7 +174,10 @@ pub async fn create(
     let events = vec![DomainEvent::ClientCreated {
         client: client.clone(),
         family: cmd.family,
+        partner: Box::new(partner),
+        policy: Box::new(policy),
     }];
+    crate::outbox::record(tx, ctx, &events).await?;
     Ok(Outcome {
         value: client,
         events,
@@ -234,6 +239,7 @@ pub async fn update(
     let after = OidcClient {
         upd_by: Some(ctx.caller.user_id.clone()),
         upd_dtimes: Some(ctx.now),
+        version: before.version + 1,
         ..after
     };
     tx.update_client(&after).await?;
@@ -250,6 +256,7 @@ pub async fn update(
     let events = vec![DomainEvent::ClientUpdated {
         client: after.clone(),
     }];
+    crate::outbox::record(tx, ctx, &events).await?;
     Ok(Outcome {
         value: after,
         events,
@@ -276,16 +283,83 @@ pub async fn get(
 }
 
 /// `GET /oauth/client` (§8): admins see every client, anyone else those of the partners it
-/// owns, after the checks of §8.2.
+/// owns, after the checks of §8.2. Each row comes with its `deliveryState`.
 pub async fn list(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     mut q: ListQuery<ClientSortField, ClientFilter>,
-) -> Result<Page<ClientSummary>, DomainError> {
+) -> Result<Page<(ClientSummary, DeliveryState)>, DomainError> {
     q.filter.owned_by = if ctx.caller.is_admin {
         None
     } else {
         Some(owned_partner_ids(tx, ctx, |_| true).await?)
     };
-    Ok(tx.list_clients(&q).await?)
+    let page = tx.list_clients(&q).await?;
+    let ids: Vec<String> = page.items.iter().map(|c| c.client_id.clone()).collect();
+    let rows = if ids.is_empty() {
+        Vec::new()
+    } else {
+        tx.outbox_of(AggregateType::Client, &ids).await?
+    };
+    let items = page
+        .items
+        .into_iter()
+        .map(|c| {
+            let mine: Vec<OutboxRow> = rows
+                .iter()
+                .filter(|r| r.aggregate_id == c.client_id)
+                .cloned()
+                .collect();
+            let state = outbox::overall(&mine);
+            (c, state)
+        })
+        .collect();
+    Ok(Page {
+        items,
+        total: page.total,
+    })
+}
+
+/// `POST /oauth/client/{id}/redeliver` (§9): the client's `FAILED` rows go back to `PENDING`,
+/// due now, with no attempts counted; audited when anything changed. Returns the client and all
+/// its outbox rows afterwards.
+pub async fn redeliver(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    id: &str,
+) -> Result<(OidcClient, Vec<OutboxRow>), DomainError> {
+    let client = tx.client(id).await?.ok_or(DomainError::ClientNotFound)?;
+    let before = tx
+        .outbox_of(AggregateType::Client, std::slice::from_ref(&client.id))
+        .await?;
+    let mut after = before.clone();
+    let mut changed = Vec::new();
+    for row in after.iter_mut().filter(|r| r.state == OutboxState::Failed) {
+        row.state = OutboxState::Pending;
+        row.attempts = 0;
+        row.next_attempt_at = Some(ctx.now);
+        row.lease_until = None;
+        tx.update_outbox(row).await?;
+        changed.push(row.id);
+    }
+    if !changed.is_empty() {
+        audit(
+            tx,
+            ctx,
+            AuditAction::RedeliverClient,
+            entity::CLIENT,
+            &client.id,
+            None::<&serde_json::Value>,
+            &serde_json::json!({ "outboxRows": changed }),
+        )
+        .await?;
+    }
+    Ok((client, after))
+}
+
+/// A client's outbox rows, for the `delivery` member of a read.
+pub async fn deliveries(tx: &mut dyn Tx, client_id: &str) -> Result<Vec<OutboxRow>, DomainError> {
+    Ok(tx
+        .outbox_of(AggregateType::Client, &[client_id.to_string()])
+        .await?)
 }

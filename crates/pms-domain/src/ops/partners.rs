@@ -183,8 +183,9 @@ pub async fn set_status(
     tx.update_partner(&after).await?;
     audit(tx, ctx, action, entity::PARTNER, id, Some(&before), &after).await?;
     let events = vec![DomainEvent::PartnerUpdated {
-        partner_id: after.id.clone(),
+        partner: after.clone(),
     }];
+    crate::outbox::record(tx, ctx, &events).await?;
     Ok(Outcome {
         value: after,
         events,

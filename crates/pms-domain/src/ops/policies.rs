@@ -223,8 +223,9 @@ pub async fn publish(
     )
     .await?;
     let events = vec![DomainEvent::PolicyUpdated {
-        policy_id: after.id.clone(),
+        policy: after.clone(),
     }];
+    crate::outbox::record(tx, ctx, &events).await?;
     Ok(Outcome {
         value: (after, group),
         events,
@@ -277,8 +278,9 @@ pub async fn deactivate(
     )
     .await?;
     let events = vec![DomainEvent::PolicyUpdated {
-        policy_id: after.id.clone(),
+        policy: after.clone(),
     }];
+    crate::outbox::record(tx, ctx, &events).await?;
     Ok(Outcome {
         value: after,
         events,

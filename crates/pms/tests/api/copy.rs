@@ -151,7 +151,7 @@ async fn copy_data_moves_everything_and_the_copy_answers_identically() {
         "policy_group\t2\nauth_policy\t2\npartner\t3\npartner_policy_request\t2\noidc_client\t4\naudit_log\t"
             .to_string()
             + &source.audit_count().await.to_string()
-            + "\n"
+            + "\noutbox\t0\n"
     );
     let copy = spawn_in(tempfile::tempdir().unwrap(), target.clone(), |_| {}).await;
     let after = every_get(&copy, &clients).await;

@@ -481,3 +481,78 @@ macro_rules! unchanged {
 pub fn now_str(app: &TestApp) -> String {
     format_ts(&app.clock.now())
 }
+
+impl TestDb {
+    /// Every outbox row, as text (the outbox is not part of [`TestDb::dump`]).
+    pub async fn outbox_dump(&self) -> String {
+        let sql = match self {
+            TestDb::Sqlite(_) => {
+                let cols = self
+                    .strings("SELECT name FROM pragma_table_info('outbox')")
+                    .await;
+                format!(
+                    "SELECT json_group_array(json_array({})) FROM (SELECT * FROM outbox ORDER BY id)",
+                    cols.join(", ")
+                )
+            }
+            TestDb::Postgres(_) => {
+                "SELECT coalesce(json_agg(t ORDER BY t.id), '[]')::text FROM outbox t".to_string()
+            }
+        };
+        self.strings(&sql).await.concat()
+    }
+
+    /// The number of outbox rows in `state`.
+    pub async fn outbox_count(&self, state: &str) -> i64 {
+        self.strings(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE state = '{state}'"
+        ))
+        .await[0]
+            .parse()
+            .unwrap()
+    }
+}
+
+/// Starts the real binary (`pms serve`) on `data_dir` and `db` with the extra environment `env`;
+/// returns the child and its base URL.
+pub async fn start_pms_binary(
+    data_dir: &std::path::Path,
+    db: &TestDb,
+    env: &[(String, String)],
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pms"))
+        .arg("serve")
+        .env("PMS_DATA_DIR", data_dir)
+        .env("PMS_DATABASE__URL", db.url())
+        .env("PMS_HTTP__PORT", "0")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let addr = line.strip_prefix("pms listening on ").unwrap().to_string();
+    (child, format!("http://{addr}"))
+}
+
+/// A token of the dev issuer of `data_dir`, from `pms token`.
+pub fn pms_token(data_dir: &std::path::Path, user: &str, roles: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pms"))
+        .args(["token", "--sub", user, "--roles", roles])
+        .env("PMS_DATA_DIR", data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

@@ -2,6 +2,7 @@
 
 use crate::fixtures::*;
 use pms_domain::model::MappingStatus;
+use pms_domain::outbox::{AggregateType, Channel, OutboxState};
 use pms_domain::store::{Record, Table};
 use pms_domain::Store;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ fn seed() -> Seed {
     ];
     let mut c1 = client("cl-b", "par-3", "pol-z", "b", at(7, 1));
     c1.name_lang_map = name_map(&[("spa", "b es"), ("eng", "b en")]);
+    c1.version = 7;
     let clients = vec![
         c1,
         client("cl-a", "par-2", "pol-z", "a", at(7, 2)),
@@ -89,6 +91,62 @@ fn seed() -> Seed {
             Some(r#"{"clientNameLangMap":{"spa":"b es","eng":"b en"}}"#),
         ),
     ];
+    // Outbox rows restored out of id order, in every state, with ids above 9 (numeric, not
+    // text, order: 9 < 10 < 100).
+    let mut o_failed = outbox_row(
+        10,
+        AggregateType::Client,
+        "cl-b",
+        Channel::Esignet,
+        at(7, 1),
+    );
+    o_failed.state = OutboxState::Failed;
+    o_failed.attempts = 50;
+    o_failed.last_attempt_at = Some(at(8, 5));
+    o_failed.next_attempt_at = None;
+    o_failed.last_error = Some("HTTP 400 invalid_client".into());
+    let mut o_websub = outbox_row(
+        100,
+        AggregateType::Client,
+        "cl-b",
+        Channel::Websub,
+        at(7, 1),
+    );
+    o_websub.depends_on = Some(10);
+    let mut o_flight = outbox_row(
+        9,
+        AggregateType::Partner,
+        "par-3",
+        Channel::Websub,
+        at(9, 0),
+    );
+    o_flight.operation = "PARTNER_UPDATED".into();
+    o_flight.state = OutboxState::InFlight;
+    o_flight.lease_until = Some(at(130, 999));
+    o_flight.attempts = 2;
+    o_flight.last_attempt_at = Some(at(9, 500));
+    o_flight.last_error = Some("timeout".into());
+    let mut o_done = outbox_row(
+        11,
+        AggregateType::Policy,
+        "pol-z",
+        Channel::Websub,
+        at(8, 0),
+    );
+    o_done.operation = "POLICY_UPDATED".into();
+    o_done.state = OutboxState::Delivered;
+    o_done.delivered_at = Some(at(8, 1));
+    o_done.last_attempt_at = Some(at(8, 1));
+    let mut o_superseded = outbox_row(
+        12,
+        AggregateType::Client,
+        "cl-a",
+        Channel::Esignet,
+        at(7, 2),
+    );
+    o_superseded.state = OutboxState::Superseded;
+    o_superseded.operation = "UPDATE".into();
+    o_superseded.client_version = Some(1_099_511_627_776);
     Seed {
         groups,
         policies,
@@ -96,6 +154,7 @@ fn seed() -> Seed {
         mappings,
         clients,
         audits,
+        outbox: vec![o_failed, o_websub, o_flight, o_done, o_superseded],
     }
 }
 
@@ -113,6 +172,11 @@ fn expected(seed: &Seed, table: Table) -> Vec<Record> {
         Table::Mapping => by_id(&seed.mappings, |m| m.id.clone(), Record::Mapping),
         Table::Client => by_id(&seed.clients, |c| c.id.clone(), Record::Client),
         Table::Audit => seed.audits.iter().cloned().map(Record::Audit).collect(),
+        Table::Outbox => {
+            let mut v = seed.outbox.clone();
+            v.sort_by_key(|o| o.id);
+            v.into_iter().map(Record::Outbox).collect()
+        }
     }
 }
 
@@ -124,6 +188,7 @@ fn record_id(r: &Record) -> String {
         Record::Mapping(m) => m.id.clone(),
         Record::Client(c) => c.id.clone(),
         Record::Audit(a) => format!("{}:{}", a.entity_id, a.action),
+        Record::Outbox(o) => o.id.to_string(),
     }
 }
 
@@ -200,6 +265,36 @@ async fn case_export_every_table(store: Arc<dyn Store>) {
             assert_record_eq(g, w, &format!("exported {} row", table.name()));
         }
     }
+
+    // Explicit: numeric order of the outbox ids, and a position that is not a number.
+    let ids: Vec<String> = expected(&seed, Table::Outbox)
+        .iter()
+        .map(record_id)
+        .collect();
+    check_eq!(
+        ids,
+        vec!["9", "10", "11", "12", "100"],
+        "expected outbox key order"
+    );
+    let rest = tx.export(Table::Outbox, Some("11"), 100).await.unwrap();
+    check_eq!(
+        (
+            rest.records.iter().map(record_id).collect::<Vec<_>>(),
+            rest.last
+        ),
+        (
+            vec!["12".to_string(), "100".to_string()],
+            Some("100".into())
+        ),
+        "outbox rows after 11"
+    );
+    check!(
+        matches!(
+            tx.export(Table::Outbox, Some("x"), 2).await,
+            Err(pms_domain::StoreError::Corrupt(_))
+        ),
+        "an outbox position that is not a number is corrupt"
+    );
 
     // Explicit: byte order of the keys.
     let ids: Vec<String> = expected(&seed, Table::Partner)

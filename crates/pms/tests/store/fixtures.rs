@@ -9,6 +9,7 @@ use pms_domain::model::{
     ApprovalStatus, AuditRecord, AuthPolicy, ClientStatus, MappingRequest, MappingStatus, NameMap,
     OidcClient, Partner, PolicyGroup,
 };
+use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow};
 use pms_domain::store::{Constraint, Record, StoreError};
 use pms_domain::{Store, Timestamp, Tx};
 use serde_json::Value;
@@ -159,6 +160,7 @@ pub fn client(id: &str, rp_id: &str, policy_id: &str, name: &str, cr: Timestamp)
         cr_dtimes: cr,
         upd_by: None,
         upd_dtimes: None,
+        version: 1,
     }
 }
 
@@ -191,6 +193,8 @@ pub struct Seed {
     pub mappings: Vec<MappingRequest>,
     pub clients: Vec<OidcClient>,
     pub audits: Vec<AuditRecord>,
+    /// Restored with their ids (`restore_outbox`), as `copy-data` writes them.
+    pub outbox: Vec<OutboxRow>,
 }
 
 impl Seed {
@@ -212,6 +216,9 @@ impl Seed {
         }
         for a in &self.audits {
             tx.append_audit(a).await.unwrap();
+        }
+        for o in &self.outbox {
+            tx.restore_outbox(o).await.unwrap();
         }
     }
 
@@ -359,6 +366,7 @@ pub fn assert_record_eq(got: &Record, want: &Record, what: &str) {
         (Record::AuthPolicy(g), Record::AuthPolicy(w)) => assert_policy_eq(g, w, what),
         (Record::Client(g), Record::Client(w)) => assert_client_eq(g, w, what),
         (Record::Audit(g), Record::Audit(w)) => assert_audit_eq(g, w, what),
+        (Record::Outbox(g), Record::Outbox(w)) => assert_outbox_eq(g, w, what),
         _ => {}
     }
 }
@@ -393,6 +401,63 @@ pub fn assert_audit_eq(got: &AuditRecord, want: &AuditRecord, what: &str) {
         text(&want.after),
         "{what}: audit `after` text (member order)"
     );
+}
+
+pub fn assert_outbox_eq(got: &OutboxRow, want: &OutboxRow, what: &str) {
+    check_eq!(got, want, "{what}");
+    check_eq!(
+        text(&got.event),
+        text(&want.event),
+        "{what}: outbox event text (member order)"
+    );
+}
+
+pub fn assert_outbox_rows_eq(got: &[OutboxRow], want: &[OutboxRow], what: &str) {
+    let ids = |v: &[OutboxRow]| v.iter().map(|r| r.id).collect::<Vec<_>>();
+    check_eq!(ids(got), ids(want), "{what}: ids in order");
+    for (g, w) in got.iter().zip(want) {
+        assert_outbox_eq(g, w, &format!("{what}: row {}", w.id));
+    }
+}
+
+/// An outbox row as `copy-data` restores it: every field set from its arguments, the rest
+/// empty; `PENDING` due at creation.
+pub fn outbox_row(
+    id: i64,
+    aggregate_type: AggregateType,
+    aggregate_id: &str,
+    channel: Channel,
+    created: Timestamp,
+) -> OutboxRow {
+    let (operation, client_version, event) = match channel {
+        Channel::Esignet => ("CREATE".to_string(), Some(1), None),
+        Channel::Websub => (
+            "OIDC_CLIENT_CREATED".to_string(),
+            None,
+            Some(websub_event(aggregate_id)),
+        ),
+    };
+    OutboxRow::new(
+        id,
+        &NewOutboxRow {
+            aggregate_type,
+            aggregate_id: aggregate_id.into(),
+            channel,
+            operation,
+            client_version,
+            event,
+            depends_on: None,
+            created_at: created,
+        },
+    )
+}
+
+/// A WebSub event whose members are deliberately not in alphabetical order.
+pub fn websub_event(id: &str) -> Value {
+    serde_json::from_str(&format!(
+        r#"{{"publisher":"PartnerManagementServiceImpl","topic":"OIDC_CLIENT_CREATED","event":{{"id":"ev-{id}","type":{{"name":"PartnerManagementServiceImpl","namespace":"io.mosip"}},"timestamp":"2024-03-01T10:00:00.000Z","data":{{"zeta":1,"clientData":{{"clientId":"{id}","clientName":"é✓"}},"alpha":null}}}}}}"#
+    ))
+    .unwrap()
 }
 
 pub fn assert_audits_eq(got: &[AuditRecord], want: &[AuditRecord], what: &str) {

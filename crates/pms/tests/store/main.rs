@@ -57,5 +57,6 @@ mod list_clients;
 mod list_mappings;
 mod list_policies;
 mod ordering;
+mod outbox;
 mod round_trip;
 mod transactions;

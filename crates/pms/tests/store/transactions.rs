@@ -2,6 +2,7 @@
 
 use crate::fixtures::*;
 use pms_domain::model::MappingStatus;
+use pms_domain::outbox::{AggregateType, Channel};
 use pms_domain::store::Table;
 use pms_domain::Store;
 use std::sync::Arc;
@@ -38,6 +39,13 @@ fn one_of_each() -> Seed {
             at(0, 6),
             None,
             Some(r#"{"name":"grp","id":"g-1"}"#),
+        )],
+        outbox: vec![outbox_row(
+            1,
+            AggregateType::Client,
+            "cl-1",
+            Channel::Websub,
+            at(0, 7),
         )],
     }
 }
@@ -85,6 +93,13 @@ async fn case_dropped_write_stores_nothing(store: Arc<dyn Store>) {
         tx.audit_of("POLICY_GROUP", "g-1").await.unwrap(),
         vec![],
         "audit"
+    );
+    check_eq!(
+        tx.outbox_of(AggregateType::Client, &["cl-1".to_string()])
+            .await
+            .unwrap(),
+        vec![],
+        "outbox"
     );
     drop(tx);
 
@@ -152,6 +167,13 @@ async fn case_read_sees_committed_data(store: Arc<dyn Store>) {
         &tx.audit_of("POLICY_GROUP", "g-1").await.unwrap(),
         &seed.audits,
         "audit",
+    );
+    assert_outbox_rows_eq(
+        &tx.outbox_of(AggregateType::Client, &["cl-1".to_string()])
+            .await
+            .unwrap(),
+        &seed.outbox,
+        "outbox",
     );
     drop(tx);
 

@@ -1,0 +1,167 @@
+//! `GET /metrics` in the Prometheus text format: HTTP requests by route and status, request
+//! latency, the outbox depth by target and state (read from the store at scrape time), and
+//! whatever else the service registers (the delivery worker's attempts and failures).
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use pms_domain::outbox::{Channel, OutboxState};
+use pms_domain::Store;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutboxLabels {
+    target: String,
+    state: String,
+}
+
+type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms … ~8 s
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+/// The service's metrics registry and the families this crate records into.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: LatencyFamily,
+    outbox_depth: Family<OutboxLabels, Gauge>,
+}
+
+impl Metrics {
+    /// A registry with the HTTP and outbox families; `more` registers other components' metrics.
+    pub fn new(more: impl FnOnce(&mut Registry)) -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "pms_http_requests",
+            "HTTP requests by method, route and status",
+            requests.clone(),
+        );
+        let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "pms_http_request_duration_seconds",
+            "HTTP request latency by method and route",
+            latency.clone(),
+        );
+        let outbox_depth = Family::<OutboxLabels, Gauge>::default();
+        registry.register(
+            "pms_outbox_rows",
+            "Outbox rows by delivery target and state",
+            outbox_depth.clone(),
+        );
+        more(&mut registry);
+        Self {
+            registry,
+            requests,
+            latency,
+            outbox_depth,
+        }
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+            })
+            .observe(seconds);
+    }
+
+    /// The text exposition, with the outbox depth read from `store` now.
+    pub async fn render(&self, store: &dyn Store) -> String {
+        match outbox_depth(store).await {
+            Ok(depth) => {
+                for channel in Channel::ALL {
+                    for state in OutboxState::ALL {
+                        let n = depth
+                            .iter()
+                            .find(|(c, s, _)| *c == channel && *s == state)
+                            .map_or(0, |(_, _, n)| *n);
+                        self.outbox_depth
+                            .get_or_create(&OutboxLabels {
+                                target: channel.as_str().to_string(),
+                                state: state.as_str().to_string(),
+                            })
+                            .set(i64::try_from(n).unwrap_or(i64::MAX));
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: outbox depth unavailable"),
+        }
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::warn!(error = %e, "metrics: encoding failed");
+        }
+        out
+    }
+}
+
+async fn outbox_depth(
+    store: &dyn Store,
+) -> Result<Vec<(Channel, OutboxState, u64)>, pms_domain::StoreError> {
+    let mut tx = store.read().await?;
+    tx.outbox_depth().await
+}
+
+/// Middleware: counts and times every request under its route template (not the raw path, so
+/// client ids do not explode the label set).
+pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let response = next.run(req).await;
+    st.metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// `GET /metrics`.
+pub async fn scrape(State(st): State<AppState>) -> Response {
+    let body = st.metrics.render(st.store.as_ref()).await;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
