@@ -74,6 +74,51 @@ pub struct Authenticator {
     settings: AuthSettings,
     keys: KeySource,
     clock: Arc<dyn Clock>,
+    verified: VerifiedTokens,
+}
+
+/// Claims of tokens whose signature was verified, by SHA-256 of the token text. A client sends
+/// the same token on every request until it expires; checking its signature once is enough, while
+/// expiry, `nbf`, issuer and audience are checked again on every use. Emptied when the JWKS
+/// changes and when full (a bounded map, no eviction bookkeeping on the hot path).
+struct VerifiedTokens {
+    map: std::sync::Mutex<std::collections::HashMap<[u8; 32], Claims>>,
+}
+
+type Claims = Arc<Map<String, Value>>;
+
+const VERIFIED_TOKENS_MAX: usize = 10_000;
+
+impl VerifiedTokens {
+    fn new() -> Self {
+        Self {
+            map: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn key(token: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(token.as_bytes()).into()
+    }
+
+    fn get(&self, key: &[u8; 32]) -> Option<Claims> {
+        self.map.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: [u8; 32], claims: Claims) {
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= VERIFIED_TOKENS_MAX {
+                m.clear();
+            }
+            m.insert(key, claims);
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut m) = self.map.lock() {
+            m.clear();
+        }
+    }
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -98,6 +143,7 @@ impl Authenticator {
             settings,
             keys: KeySource::Dev(Box::new(key.decoding)),
             clock,
+            verified: VerifiedTokens::new(),
         })
     }
 
@@ -120,6 +166,7 @@ impl Authenticator {
                 state: RwLock::new(JwksState::default()),
             }),
             clock,
+            verified: VerifiedTokens::new(),
         })
     }
 
@@ -139,6 +186,10 @@ impl Authenticator {
     }
 
     async fn verify(&self, token: &str) -> Result<Principal, String> {
+        let key = VerifiedTokens::key(token);
+        if let Some(claims) = self.verified.get(&key) {
+            return self.check_claims(&claims, self.clock.now());
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|e| format!("header: {e}"))?;
         if !self.settings.allowed_algs.contains(&header.alg) {
             return Err(format!("algorithm {:?} not allowed", header.alg));
@@ -150,14 +201,21 @@ impl Authenticator {
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
         let claims = match &self.keys {
-            KeySource::Dev(key) => decode(token, key, &validation)?,
+            KeySource::Dev(k) => decode(token, k, &validation)?,
             KeySource::Jwks(cache) => {
-                cache
+                let (claims, refetched) = cache
                     .decode(token, header.kid.as_deref(), &validation)
-                    .await?
+                    .await?;
+                if refetched {
+                    // Keys may have been withdrawn: trust no earlier verification.
+                    self.verified.clear();
+                }
+                claims
             }
         };
-        self.check_claims(&claims, self.clock.now())
+        let principal = self.check_claims(&claims, self.clock.now())?;
+        self.verified.put(key, Arc::new(claims));
+        Ok(principal)
     }
 
     fn check_claims(&self, c: &Map<String, Value>, now: Timestamp) -> Result<Principal, String> {
@@ -229,14 +287,15 @@ fn decode(
 }
 
 impl JwksCache {
+    /// The token's claims, and whether the key set was refetched on the way.
     async fn decode(
         &self,
         token: &str,
         kid: Option<&str>,
         validation: &Validation,
-    ) -> Result<Map<String, Value>, String> {
+    ) -> Result<(Map<String, Value>, bool), String> {
         if let Some(claims) = self.try_cached(token, kid, validation).await {
-            return claims;
+            return claims.map(|c| (c, false));
         }
         let due = self
             .state
@@ -251,6 +310,7 @@ impl JwksCache {
         self.try_cached(token, kid, validation)
             .await
             .unwrap_or_else(|| Err("unknown kid".into()))
+            .map(|c| (c, true))
     }
 
     /// `None` when no cached key matches the `kid`.

@@ -45,6 +45,18 @@ async fn expired_token_is_401() {
     assert_401(&app.send("GET", PATH, Some(&t), None).await);
 }
 
+/// A token whose signature was verified earlier is remembered, but its lifetime is checked on
+/// every use: once expired it is refused like any other.
+#[tokio::test]
+async fn a_token_accepted_before_is_refused_once_expired() {
+    let app = spawn_app().await;
+    let t = app.token("pm1", POLICY_MANAGER);
+    assert_eq!(app.send("GET", PATH, Some(&t), None).await.status, 200);
+    assert_eq!(app.send("GET", PATH, Some(&t), None).await.status, 200);
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_401(&app.send("GET", PATH, Some(&t), None).await);
+}
+
 #[tokio::test]
 async fn token_of_another_key_is_401() {
     let app = spawn_app().await;
