@@ -36,6 +36,17 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// What [`Tx::client_view`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientView {
+    pub client: OidcClient,
+    pub policy_name: Option<String>,
+    /// Whether the reader owns at least one partner (false without a reader).
+    pub reader_owns_any: bool,
+    /// Whether the reader owns the client's partner (false without a reader).
+    pub reader_owns_partner: bool,
+}
+
 /// Every table, in an order that satisfies foreign keys when rows are inserted table by table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Table {
@@ -103,7 +114,8 @@ pub trait Store: Send + Sync + 'static {
     async fn close(&self);
     /// Whether the database answers (health endpoint).
     async fn ping(&self) -> Result<(), StoreError>;
-    /// A read-only transaction: a consistent snapshot for reads.
+    /// A connection for reads. PostgreSQL gives a snapshot; SQLite runs each statement on the
+    /// latest commit (autocommit, cheaper). Nothing written through it is kept.
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError>;
     /// A write transaction. Decisions taken inside it are serialised against other writers of
     /// the same rows (SQLite: one writer at a time; PostgreSQL: row locks, see `*_for_update`).
@@ -176,6 +188,14 @@ pub trait Tx: Send {
     /// Like [`Tx::client`], and locks the row until commit so that two updates of one client
     /// are serialised (the second sees the first's result).
     async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError>;
+    /// A client as a read shows it, in one round trip: the client, its policy's name (if the
+    /// policy exists) and, for `reader` (a non-admin caller's user id), whether that user owns any
+    /// partner and whether it owns the client's partner.
+    async fn client_view(
+        &mut self,
+        id: &str,
+        reader: Option<&str>,
+    ) -> Result<Option<ClientView>, StoreError>;
     async fn list_clients(
         &mut self,
         q: &ListQuery<ClientSortField, ClientFilter>,

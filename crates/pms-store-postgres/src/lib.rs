@@ -53,14 +53,14 @@ use pms_domain::model::{
     AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
-use pms_domain::store::{Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
+use pms_domain::store::{ClientView, Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
 use pms_domain::Timestamp;
 use rows::{
     audit_from, client_from, client_summary_from, group_from, mapping_from, outbox_from,
     partner_from, policy_from, policy_summary_from, summary_from,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -855,6 +855,40 @@ impl Tx for PgTx {
     async fn client(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {
         let sql = format!("SELECT {CLIENT_COLS} FROM oidc_client WHERE id = $1");
         Ok(first(self.fetch(&sql, &[id], client_from).await?))
+    }
+
+    async fn client_view(
+        &mut self,
+        id: &str,
+        reader: Option<&str>,
+    ) -> Result<Option<ClientView>, StoreError> {
+        let cols: Vec<String> = CLIENT_COLS.split(", ").map(|c| format!("c.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, p.name AS policy_name, \
+             ($1::text IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = $1)) AS owns_any, \
+             ($1::text IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE id = c.rp_id AND user_id = $1)) AS owns_rp \
+             FROM oidc_client c LEFT JOIN auth_policy p ON p.id = c.policy_id WHERE c.id = $2",
+            cols.join(", ")
+        );
+        let row = sqlx::query(&sql)
+            .bind(reader.map(str::to_string))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let get_bool = |col: &str| -> Result<bool, StoreError> {
+            row.try_get(col)
+                .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        };
+        Ok(Some(ClientView {
+            client: client_from(&row)?,
+            policy_name: row
+                .try_get("policy_name")
+                .map_err(|e| StoreError::Corrupt(format!("policy_name: {e}")))?,
+            reader_owns_any: get_bool("owns_any")?,
+            reader_owns_partner: get_bool("owns_rp")?,
+        }))
     }
 
     async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {

@@ -18,7 +18,7 @@ use pms_domain::model::{
     AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
-use pms_domain::store::{Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
+use pms_domain::store::{ClientView, Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
 use pms_domain::Timestamp;
 use rows::{
     audit_from, client_from, client_summary_from, group_from, mapping_from, outbox_from,
@@ -65,6 +65,9 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections.max(1))
             .acquire_timeout(settings.connect_timeout)
+            // An embedded file cannot drop a connection; sqlx's ping on every acquire costs a
+            // round trip to the connection's worker thread per request.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(unavailable)?;
@@ -127,9 +130,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    /// Reads run in autocommit mode: each statement sees the latest commit. A read request
+    /// makes one or two statements; skipping BEGIN/ROLLBACK saves two round trips to sqlx's
+    /// connection thread, a third of a read's cost. (`pms copy-data` compares row counts, so a
+    /// write that slips between its statements aborts the copy instead of corrupting it.)
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let tx = self.pool.begin().await.map_err(unavailable)?;
-        Ok(Box::new(SqliteTx { tx }))
+        let conn = self.pool.acquire().await.map_err(unavailable)?;
+        Ok(Box::new(SqliteTx {
+            tx: Conn::Plain(conn),
+        }))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>, StoreError> {
@@ -138,12 +147,37 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(unavailable)?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx { tx: Conn::Tx(tx) }))
+    }
+}
+
+/// A write transaction, or a plain connection for reads.
+enum Conn {
+    Tx(Transaction<'static, Sqlite>),
+    Plain(sqlx::pool::PoolConnection<Sqlite>),
+}
+
+impl std::ops::Deref for Conn {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Conn::Tx(t) => t,
+            Conn::Plain(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Conn::Tx(t) => t,
+            Conn::Plain(c) => c,
+        }
     }
 }
 
 struct SqliteTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Conn,
 }
 
 const GROUP_COLS: &str =
@@ -339,10 +373,7 @@ fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, page: Option<pms_domain::list::P
     }
 }
 
-async fn count(
-    qb: &mut QueryBuilder<'_, Sqlite>,
-    tx: &mut Transaction<'static, Sqlite>,
-) -> Result<u64, StoreError> {
+async fn count(qb: &mut QueryBuilder<'_, Sqlite>, tx: &mut Conn) -> Result<u64, StoreError> {
     let n: i64 = qb
         .build_query_scalar()
         .fetch_one(&mut **tx)
@@ -738,6 +769,40 @@ impl Tx for SqliteTx {
         .await
         .map_err(unavailable)?;
         row.as_ref().map(client_from).transpose()
+    }
+
+    async fn client_view(
+        &mut self,
+        id: &str,
+        reader: Option<&str>,
+    ) -> Result<Option<ClientView>, StoreError> {
+        let cols: Vec<String> = CLIENT_COLS.split(", ").map(|c| format!("c.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, p.name AS policy_name, \
+             (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = ?1)) AS owns_any, \
+             (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE id = c.rp_id AND user_id = ?1)) AS owns_rp \
+             FROM oidc_client c LEFT JOIN auth_policy p ON p.id = c.policy_id WHERE c.id = ?2",
+            cols.join(", ")
+        );
+        let row = sqlx::query(&sql)
+            .bind(reader.map(str::to_string))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let get_bool = |col: &str| -> Result<bool, StoreError> {
+            row.try_get(col)
+                .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        };
+        Ok(Some(ClientView {
+            client: client_from(&row)?,
+            policy_name: row
+                .try_get("policy_name")
+                .map_err(|e| StoreError::Corrupt(format!("policy_name: {e}")))?,
+            reader_owns_any: get_bool("owns_any")?,
+            reader_owns_partner: get_bool("owns_rp")?,
+        }))
     }
 
     async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {
@@ -1151,6 +1216,9 @@ impl Tx for SqliteTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(unavailable)
+        match self.tx {
+            Conn::Tx(t) => t.commit().await.map_err(unavailable),
+            Conn::Plain(_) => Ok(()),
+        }
     }
 }

@@ -270,16 +270,21 @@ pub async fn get(
     ctx: &Ctx,
     id: &str,
 ) -> Result<(OidcClient, Option<String>), DomainError> {
-    let client = tx.client(id).await?.ok_or(DomainError::ClientNotFound)?;
-    require_owner(
-        tx,
-        ctx,
-        &client.rp_id,
-        DomainError::ClientPartnerNotOwnedForRead,
-    )
-    .await?;
-    let policy_name = tx.policy(&client.policy_id).await?.map(|p| p.name);
-    Ok((client, policy_name))
+    // One round trip answers checks 1-3: reads are the hot path.
+    let reader = (!ctx.caller.is_admin).then_some(ctx.caller.user_id.as_str());
+    let view = tx
+        .client_view(id, reader)
+        .await?
+        .ok_or(DomainError::ClientNotFound)?;
+    if reader.is_some() {
+        if !view.reader_owns_any {
+            return Err(DomainError::OwnsNoPartner);
+        }
+        if !view.reader_owns_partner {
+            return Err(DomainError::ClientPartnerNotOwnedForRead);
+        }
+    }
+    Ok((view.client, view.policy_name))
 }
 
 /// `GET /oauth/client` (§8): admins see every client, anyone else those of the partners it
