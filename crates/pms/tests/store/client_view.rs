@@ -1,0 +1,55 @@
+//! `Tx::client_view`: the client, its policy's name and the reader's ownership in one call.
+
+use crate::fixtures::*;
+use pms_domain::Store;
+use std::sync::Arc;
+
+async fn case_client_view_answers_the_read_checks(store: Arc<dyn Store>) {
+    let mut tx = store.write().await.unwrap();
+    tx.insert_policy_group(&group("g1", "G", at(0, 0)))
+        .await
+        .unwrap();
+    tx.insert_policy(&policy("p1", "g1", "Pol", at(0, 1)))
+        .await
+        .unwrap();
+    tx.insert_partner(&partner("rp1", "Org", "a@x.org", "user-a", at(0, 2)))
+        .await
+        .unwrap();
+    tx.insert_partner(&partner("rp2", "Org2", "b@x.org", "user-b", at(0, 3)))
+        .await
+        .unwrap();
+    let c = client("c1", "rp1", "p1", "Client", at(0, 4));
+    tx.insert_client(&c).await.unwrap();
+    let orphan = client("c2", "rp1", "gone", "Orphan", at(0, 5));
+    tx.insert_client(&orphan).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let v = tx.client_view("c1", None).await.unwrap().unwrap();
+    check_eq!(v.client, c, "client round trip");
+    check_eq!(v.policy_name.as_deref(), Some("Pol"), "policy name");
+    check!(
+        !v.reader_owns_any && !v.reader_owns_partner,
+        "no reader, no ownership"
+    );
+    let v = tx.client_view("c1", Some("user-a")).await.unwrap().unwrap();
+    check!(v.reader_owns_any && v.reader_owns_partner, "owner: {v:?}");
+    let v = tx.client_view("c1", Some("user-b")).await.unwrap().unwrap();
+    check!(
+        v.reader_owns_any && !v.reader_owns_partner,
+        "other owner: {v:?}"
+    );
+    let v = tx.client_view("c1", Some("nobody")).await.unwrap().unwrap();
+    check!(
+        !v.reader_owns_any && !v.reader_owns_partner,
+        "stranger: {v:?}"
+    );
+    let v = tx.client_view("c2", Some("user-a")).await.unwrap().unwrap();
+    check_eq!(v.policy_name, None, "policy gone");
+    check!(
+        tx.client_view("nope", None).await.unwrap().is_none(),
+        "unknown id"
+    );
+}
+
+cases!(case_client_view_answers_the_read_checks);
