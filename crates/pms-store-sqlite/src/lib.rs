@@ -335,12 +335,23 @@ fn push_mapping_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &MappingFilter) {
     }
 }
 
-fn push_client_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &ClientFilter) {
-    qb.push(
-        " FROM oidc_client c LEFT JOIN partner pa ON pa.id = c.rp_id \
-         LEFT JOIN policy_group g ON g.id = pa.policy_group_id \
-         LEFT JOIN auth_policy p ON p.id = c.policy_id WHERE 1 = 1",
-    );
+/// `all_joins`: the row query needs every joined column; a count joins only what the filters
+/// read (the joins are on unique keys, so they never change the number of rows).
+fn push_client_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &ClientFilter, all_joins: bool) {
+    let group = all_joins || f.policy_group_name.is_some();
+    let partner = group || f.org_name.is_some();
+    let policy = all_joins || f.policy_name.is_some();
+    qb.push(" FROM oidc_client c");
+    if partner {
+        qb.push(" LEFT JOIN partner pa ON pa.id = c.rp_id");
+    }
+    if group {
+        qb.push(" LEFT JOIN policy_group g ON g.id = pa.policy_group_id");
+    }
+    if policy {
+        qb.push(" LEFT JOIN auth_policy p ON p.id = c.policy_id");
+    }
+    qb.push(" WHERE 1 = 1");
     if let Some(owned) = &f.owned_by {
         if owned.is_empty() {
             qb.push(" AND 1 = 0");
@@ -815,14 +826,14 @@ impl Tx for SqliteTx {
         q: &ListQuery<ClientSortField, ClientFilter>,
     ) -> Result<Page<ClientSummary>, StoreError> {
         let mut cq = QueryBuilder::new("SELECT COUNT(*)");
-        push_client_where(&mut cq, &q.filter);
+        push_client_where(&mut cq, &q.filter, false);
         let total = count(&mut cq, &mut self.tx).await?;
         let mut qb = QueryBuilder::new(
             "SELECT c.id, c.name, c.rp_id, c.status, c.cr_dtimes, c.upd_dtimes, pa.name AS org_name, \
              g.id AS group_id, g.name AS group_name, g.descr AS group_desc, p.name AS policy_name, \
              p.descr AS policy_desc",
         );
-        push_client_where(&mut qb, &q.filter);
+        push_client_where(&mut qb, &q.filter, true);
         match q.sort {
             Some(s) => {
                 let col = match s.field {
