@@ -277,8 +277,7 @@ impl AuditAction {
 }
 
 /// What a committed change must tell the outside world (downstream.md §1). Operations return
-/// these; the transactional outbox (a later piece of work) turns them into rows in the same
-/// transaction.
+/// these after `outbox::record` has turned them into outbox rows in the same transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
     /// WebSub `PARTNER_UPDATED`: the partner as committed.
