@@ -74,15 +74,6 @@ impl ClientPublicKey {
         })
     }
 
-    /// Re-wrap a stored normalised key read back from the database without re-deriving: ids of
-    /// clients migrated from MOSIP PMS before 1.2.2 were derived differently (client-id.md §5).
-    pub fn from_stored(client_id: String, normalized_json: String) -> Self {
-        Self {
-            client_id,
-            normalized_json,
-        }
-    }
-
     /// The 43-character base64url client id.
     pub fn client_id(&self) -> &str {
         &self.client_id
@@ -93,8 +84,8 @@ impl ClientPublicKey {
         &self.normalized_json
     }
 
-    /// The normalised key as a JSON value, member order kept. A stored text that is not JSON
-    /// (possible only through `from_stored`) comes back as a JSON string rather than being lost.
+    /// The normalised key as a JSON value, member order kept. (The text is always JSON, as
+    /// `parse` wrote it; the fallback only avoids a panic path.)
     pub fn to_value(&self) -> Value {
         serde_json::from_str(&self.normalized_json)
             .unwrap_or_else(|_| Value::String(self.normalized_json.clone()))
@@ -478,16 +469,6 @@ mod tests {
             r#"{{"kty":"EC","crv":"P-256","x":"{EC_X}","y":"{EC_Y}","kid":"e","alg":"ES256"}}"#
         );
         assert_eq!(key.normalized_json(), expected);
-    }
-
-    #[test]
-    fn from_stored_keeps_what_it_is_given() {
-        let key = ClientPublicKey::from_stored("old-style-id".into(), r#"{"kty":"RSA"}"#.into());
-        assert_eq!(key.client_id(), "old-style-id");
-        assert_eq!(key.normalized_json(), r#"{"kty":"RSA"}"#);
-        assert_eq!(key.to_value(), json!({"kty":"RSA"}));
-        let broken = ClientPublicKey::from_stored("id".into(), "not json".into());
-        assert_eq!(broken.to_value(), json!("not json"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! calls, the stores keep the rows.
 
 use crate::clock::{format_ts, Timestamp};
-use crate::model::{AuthPolicy, ClientFamily, Ctx, DomainEvent, OidcClient, Partner};
+use crate::model::{AuthPolicy, Ctx, DomainEvent, OidcClient, Partner};
 use crate::store::Tx;
 use crate::DomainError;
 use serde::Serialize;
@@ -317,11 +317,6 @@ pub async fn record(tx: &mut dyn Tx, ctx: &Ctx, events: &[DomainEvent]) -> Resul
     Ok(())
 }
 
-/// The eSignet family of a client at send time (downstream.md §3.1).
-pub fn family_of(client: &OidcClient) -> ClientFamily {
-    client.family()
-}
-
 /// The wait after the `n`-th failed attempt (n ≥ 1), §5.5. `jitter` is the uniform factor in
 /// [0.8, 1.2], drawn by the caller so that this stays deterministic.
 pub fn backoff(n: u32, base_seconds: u64, max_seconds: u64, jitter: f64) -> std::time::Duration {
@@ -369,7 +364,7 @@ pub const BLOCKED: &str = "blocked by an earlier failed delivery";
 pub fn channel_status(rows: &[OutboxRow], channel: Channel) -> ChannelStatus {
     let mut mine: Vec<&OutboxRow> = rows.iter().filter(|r| r.channel == channel).collect();
     mine.sort_by_key(|r| r.id);
-    if mine.is_empty() {
+    let Some(&latest) = mine.last() else {
         return ChannelStatus {
             state: DeliveryState::None,
             pending_items: 0,
@@ -378,8 +373,12 @@ pub fn channel_status(rows: &[OutboxRow], channel: Channel) -> ChannelStatus {
             next_attempt_at: None,
             last_error: None,
         };
-    }
-    let undelivered: Vec<&&OutboxRow> = mine.iter().filter(|r| !r.state.is_done()).collect();
+    };
+    let undelivered: Vec<&OutboxRow> = mine
+        .iter()
+        .copied()
+        .filter(|r| !r.state.is_done())
+        .collect();
     let state = if undelivered.iter().any(|r| r.state == OutboxState::Failed) {
         DeliveryState::Failed
     } else if undelivered.is_empty() {
@@ -388,20 +387,7 @@ pub fn channel_status(rows: &[OutboxRow], channel: Channel) -> ChannelStatus {
         DeliveryState::Pending
     };
     // The oldest undelivered row, or the most recent when all are delivered.
-    let shown = undelivered
-        .first()
-        .map(|r| **r)
-        .or_else(|| mine.last().copied());
-    let Some(row) = shown else {
-        return ChannelStatus {
-            state,
-            pending_items: 0,
-            attempts: 0,
-            last_attempt_at: None,
-            next_attempt_at: None,
-            last_error: None,
-        };
-    };
+    let row = undelivered.first().copied().unwrap_or(latest);
     let failed_dependency = row.depends_on.is_some_and(|d| {
         rows.iter()
             .any(|r| r.id == d && r.state == OutboxState::Failed)

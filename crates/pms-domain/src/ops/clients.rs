@@ -334,12 +334,11 @@ pub async fn redeliver(
     id: &str,
 ) -> Result<(OidcClient, Vec<OutboxRow>), DomainError> {
     let client = tx.client(id).await?.ok_or(DomainError::ClientNotFound)?;
-    let before = tx
+    let mut rows = tx
         .outbox_of(AggregateType::Client, std::slice::from_ref(&client.id))
         .await?;
-    let mut after = before.clone();
     let mut changed = Vec::new();
-    for row in after.iter_mut().filter(|r| r.state == OutboxState::Failed) {
+    for row in rows.iter_mut().filter(|r| r.state == OutboxState::Failed) {
         row.state = OutboxState::Pending;
         row.attempts = 0;
         row.next_attempt_at = Some(ctx.now);
@@ -359,7 +358,7 @@ pub async fn redeliver(
         )
         .await?;
     }
-    Ok((client, after))
+    Ok((client, rows))
 }
 
 /// A client's outbox rows, for the `delivery` member of a read.
