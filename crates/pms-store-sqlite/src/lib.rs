@@ -1,14 +1,19 @@
-//! The [`Store`] for embedded SQLite: pool set-up (WAL, foreign keys, busy timeout, full sync),
-//! embedded migrations, and every query of the [`Tx`] trait.
+//! The [`Store`] for embedded SQLite: opening the file (WAL, foreign keys, busy timeout, full
+//! sync), embedded migrations, and every query of the [`Tx`] trait.
 //!
-//! Writers serialise with `BEGIN IMMEDIATE`, so a check-then-write inside one write transaction
-//! cannot be overtaken by another writer; unique indexes back the uniqueness rules anyway and
-//! their violations map to [`Constraint`]s in [`on_constraint`].
+//! Statements run through rusqlite on the calling task (see [`conn`] for why, and for the
+//! group commit of writes). Writers serialise on the one writer connection inside
+//! `BEGIN IMMEDIATE`, so a check-then-write inside one write transaction cannot be overtaken by
+//! another writer; unique indexes back the uniqueness rules anyway and their violations map to
+//! [`Constraint`]s in [`on_constraint`]. Migrations still run through sqlx's migrator, so files
+//! migrated by earlier versions keep their history.
 #![forbid(unsafe_code)]
 
+mod conn;
 mod rows;
 
 use async_trait::async_trait;
+use conn::{unavailable, Db, Reader, WriteTurn};
 use pms_domain::clock::format_ts;
 use pms_domain::list::{
     ClientFilter, ClientSortField, ClientSummary, ListQuery, MappingFilter, MappingSortField,
@@ -24,9 +29,11 @@ use rows::{
     audit_from, client_from, client_summary_from, group_from, mapping_from, outbox_from,
     partner_from, policy_from, summary_from,
 };
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, Params, Row};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -35,17 +42,25 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteSettings {
     pub url: String,
+    /// Idle read connections kept open.
     pub max_connections: u32,
+    /// How long a write waits for its turn on the writer.
     pub connect_timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    /// Writers of this process queue here before `BEGIN IMMEDIATE`: SQLite admits one writer at
-    /// a time anyway, and a writer that finds the lock taken sleeps in SQLite's busy handler in
-    /// steps of up to 100 ms, which is what made write latencies spiky.
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    db: Arc<Db>,
+    /// For the migrator, which runs through sqlx.
+    options: SqliteConnectOptions,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.db.path())
+            .finish()
+    }
 }
 
 impl SqliteStore {
@@ -55,42 +70,44 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("invalid SQLite URL: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit acknowledged to a caller survives a power loss, not only a crash.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(dir) = options.get_filename().parent() {
+        let path = options.get_filename().to_path_buf();
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Err(StoreError::Unavailable(
+                "in-memory SQLite is not supported: give a file (sqlite://path/pms.db)".into(),
+            ));
+        }
+        if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
                 })?;
             }
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections.max(1))
-            .acquire_timeout(settings.connect_timeout)
-            // An embedded file cannot drop a connection; sqlx's ping on every acquire costs a
-            // round trip to the connection's worker thread per request.
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
+        let db = tokio::task::spawn_blocking({
+            let max = settings.max_connections;
+            let turn = settings.connect_timeout;
+            move || Db::open(path, max, turn)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("open task failed: {e}")))??;
         Ok(Self {
-            pool,
-            writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+            db: Arc::new(db),
+            options,
         })
     }
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
 /// The one place where SQLite's unique-violation messages become domain constraints.
-fn on_constraint(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            let msg = db.message();
+fn on_constraint(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(err, Some(msg)) = &e {
+        let unique = matches!(
+            err.extended_code,
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        );
+        if unique {
             let c = if msg.contains("policy_group.name") {
                 Some(Constraint::PolicyGroupName)
             } else if msg.contains("auth_policy.policy_group_id, auth_policy.name") {
@@ -119,92 +136,221 @@ fn on_constraint(e: sqlx::Error) -> StoreError {
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR
-            .run(&self.pool)
+        // A one-connection pool: the migrator's future over a bare connection is not `Send`
+        // enough for `async_trait`.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.options.clone())
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        let result = MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")));
+        pool.close().await;
+        result
     }
 
     async fn close(&self) {
-        self.pool.close().await;
+        // Every connection closes when its last user drops it; an open group always has a
+        // member waiting to commit it.
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let r = self.db.reader()?;
+        let c = r.conn().ok_or_else(gone)?;
+        c.query_row("SELECT 1", [], |_| Ok(())).map_err(unavailable)
     }
 
-    /// Reads run in autocommit mode: each statement sees the latest commit. A read request
-    /// makes one or two statements; skipping BEGIN/ROLLBACK saves two round trips to sqlx's
-    /// connection thread, a third of a read's cost. (`pms copy-data` compares row counts, so a
-    /// write that slips between its statements aborts the copy instead of corrupting it.)
+    /// Reads run in autocommit mode: each statement sees the latest commit. (`pms copy-data`
+    /// compares row counts, so a write that slips between its statements aborts the copy
+    /// instead of corrupting it.)
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let conn = self.pool.acquire().await.map_err(unavailable)?;
-        Ok(Box::new(SqliteTx {
-            tx: Conn::Plain(conn),
-            _writer: None,
-        }))
+        Ok(Box::new(SqliteTx::Read(self.db.reader()?)))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let turn = self.writer.clone().lock_owned().await;
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
+        Ok(Box::new(SqliteTx::Write(self.db.write().await?)))
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Unavailable("connection already released".into())
+}
+
+/// A write operation's turn on the writer, or a read connection.
+enum SqliteTx {
+    Read(Reader),
+    Write(WriteTurn),
+}
+
+impl SqliteTx {
+    fn c(&self) -> Result<&Connection, StoreError> {
+        match self {
+            SqliteTx::Read(r) => r.conn(),
+            SqliteTx::Write(w) => w.conn(),
+        }
+        .ok_or_else(gone)
+    }
+
+    fn all<T, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: fn(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut st = self.c()?.prepare_cached(sql).map_err(unavailable)?;
+        let mut rows = st.query(params).map_err(unavailable)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            out.push(f(row)?);
+        }
+        Ok(out)
+    }
+
+    fn one<T, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: fn(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut st = self.c()?.prepare_cached(sql).map_err(unavailable)?;
+        let mut rows = st.query(params).map_err(unavailable)?;
+        match rows.next().map_err(unavailable)? {
+            Some(row) => Ok(Some(f(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs a change; unique violations become [`StoreError::Conflict`].
+    fn exec<P: Params>(&self, sql: &str, params: P) -> Result<usize, StoreError> {
+        let mut st = self.c()?.prepare_cached(sql).map_err(unavailable)?;
+        st.execute(params).map_err(on_constraint)
+    }
+
+    fn count(&self, q: &Sql) -> Result<u64, StoreError> {
+        let mut st = self.c()?.prepare(&q.text).map_err(unavailable)?;
+        let n: i64 = st
+            .query_row(params_from_iter(q.args.iter()), |r| r.get(0))
             .map_err(unavailable)?;
-        Ok(Box::new(SqliteTx {
-            tx: Conn::Tx(tx),
-            _writer: Some(turn),
-        }))
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn all_sql<T>(
+        &self,
+        q: &Sql,
+        f: fn(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.all(&q.text, params_from_iter(q.args.iter()), f)
     }
 }
 
-/// A write transaction, or a plain connection for reads.
-enum Conn {
-    Tx(Transaction<'static, Sqlite>),
-    Plain(sqlx::pool::PoolConnection<Sqlite>),
+/// The distinct partner ids of all clients whose id contains `?` (lower-cased), found by
+/// hopping through `oidc_client_rp_created_idx` one partner at a time: as many index seeks as
+/// there are partners, however many clients each has.
+const CLIENT_PARTNERS_SQL: &str = "WITH RECURSIVE rp(id) AS (\
+     SELECT min(rp_id) FROM oidc_client \
+     UNION ALL SELECT (SELECT min(rp_id) FROM oidc_client WHERE rp_id > rp.id) FROM rp WHERE rp.id IS NOT NULL) \
+     SELECT id FROM rp WHERE id IS NOT NULL AND instr(lower(id), ?) > 0";
+
+impl SqliteTx {
+    /// The partnerId filter is a substring match; matched against every client it is a scan
+    /// of the table. The same rows are the clients of the partners whose id matches, which
+    /// the index gives cheaply; the filter becomes that set of partners (intersected with
+    /// the caller's own, if limited).
+    fn resolve_partner_filter(&self, f: &ClientFilter) -> Result<ClientFilter, StoreError> {
+        let Some(needle) = &f.partner_id else {
+            return Ok(f.clone());
+        };
+        let mut partners: Vec<String> = self.all(CLIENT_PARTNERS_SQL, [needle], |r| {
+            r.get(0)
+                .map_err(|e| StoreError::Corrupt(format!("rp_id: {e}")))
+        })?;
+        if let Some(owned) = &f.owned_by {
+            partners.retain(|p| owned.contains(p));
+        }
+        Ok(ClientFilter {
+            owned_by: Some(partners),
+            partner_id: None,
+            ..f.clone()
+        })
+    }
 }
 
-impl std::ops::Deref for Conn {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Conn::Tx(t) => t,
-            Conn::Plain(c) => c,
+/// SQL text with its positional arguments, for queries whose shape depends on filters.
+struct Sql {
+    text: String,
+    args: Vec<Value>,
+}
+
+impl Sql {
+    fn new(text: &str) -> Self {
+        Self {
+            text: text.to_string(),
+            args: Vec::new(),
         }
     }
-}
 
-impl std::ops::DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        match self {
-            Conn::Tx(t) => t,
-            Conn::Plain(c) => c,
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, v: impl Into<Value>) -> &mut Self {
+        self.text.push('?');
+        self.args.push(v.into());
+        self
+    }
+
+    /// `(?, ?, …)` for a non-empty list.
+    fn bind_list(&mut self, items: &[String]) -> &mut Self {
+        self.text.push('(');
+        for (i, it) in items.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(it.clone());
         }
+        self.text.push(')');
+        self
     }
 }
 
-struct SqliteTx {
-    tx: Conn,
-    /// This process's writer turn, held until commit or drop.
-    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+macro_rules! group_cols {
+    () => {
+        "id, name, descr, is_active, user_id, cr_by, cr_dtimes, upd_by, upd_dtimes"
+    };
 }
-
-const GROUP_COLS: &str =
-    "id, name, descr, is_active, user_id, cr_by, cr_dtimes, upd_by, upd_dtimes";
-const POLICY_COLS: &str = "id, policy_group_id, name, descr, policy_type, version, policies, schema_url, is_active, valid_from, valid_to, cr_by, cr_dtimes, upd_by, upd_dtimes";
-const PARTNER_COLS: &str = "id, name, address, contact_no, email_id, partner_type_code, policy_group_id, user_id, approval_status, is_active, lang_code, cr_by, cr_dtimes, upd_by, upd_dtimes";
-const MAPPING_COLS: &str = "id, partner_id, policy_id, request_detail, status_code, request_datetimes, cr_by, cr_dtimes, upd_by, upd_dtimes";
-
-const AUDIT_COLS: &str = "at, actor, action, entity_type, entity_id, before, after, correlation_id";
-
-const CLIENT_COLS: &str = "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes, version";
-
-const OUTBOX_COLS: &str = "id, aggregate_type, aggregate_id, channel, operation, client_version, event, depends_on, state, attempts, next_attempt_at, last_attempt_at, lease_until, delivered_at, created_at, last_error";
+macro_rules! policy_cols {
+    () => {
+        "id, policy_group_id, name, descr, policy_type, version, policies, schema_url, is_active, valid_from, valid_to, cr_by, cr_dtimes, upd_by, upd_dtimes"
+    };
+}
+macro_rules! partner_cols {
+    () => {
+        "id, name, address, contact_no, email_id, partner_type_code, policy_group_id, user_id, approval_status, is_active, lang_code, cr_by, cr_dtimes, upd_by, upd_dtimes"
+    };
+}
+macro_rules! mapping_cols {
+    () => {
+        "id, partner_id, policy_id, request_detail, status_code, request_datetimes, cr_by, cr_dtimes, upd_by, upd_dtimes"
+    };
+}
+macro_rules! audit_cols {
+    () => {
+        "at, actor, action, entity_type, entity_id, before, after, correlation_id"
+    };
+}
+macro_rules! client_cols {
+    () => {
+        "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes, version"
+    };
+}
+macro_rules! outbox_cols {
+    () => {
+        "id, aggregate_type, aggregate_id, channel, operation, client_version, event, depends_on, state, attempts, next_attempt_at, last_attempt_at, lease_until, delivered_at, created_at, last_error"
+    };
+}
 
 /// Lists and maps are stored as JSON text.
 fn json_text<T: serde::Serialize>(v: &T) -> String {
@@ -213,74 +359,6 @@ fn json_text<T: serde::Serialize>(v: &T) -> String {
 
 fn ts_opt(t: &Option<pms_domain::Timestamp>) -> Option<String> {
     t.as_ref().map(format_ts)
-}
-
-impl SqliteTx {
-    async fn fetch_groups(
-        &mut self,
-        sql: &str,
-        arg: Option<&str>,
-    ) -> Result<Vec<PolicyGroup>, StoreError> {
-        let mut q = sqlx::query(sql);
-        if let Some(a) = arg {
-            q = q.bind(a.to_string());
-        }
-        q.fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(group_from)
-            .collect()
-    }
-
-    async fn fetch_policies(
-        &mut self,
-        sql: &str,
-        args: &[&str],
-    ) -> Result<Vec<AuthPolicy>, StoreError> {
-        let mut q = sqlx::query(sql);
-        for a in args {
-            q = q.bind(a.to_string());
-        }
-        q.fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(policy_from)
-            .collect()
-    }
-
-    async fn fetch_partners(&mut self, sql: &str, arg: &str) -> Result<Vec<Partner>, StoreError> {
-        sqlx::query(sql)
-            .bind(arg.to_string())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(partner_from)
-            .collect()
-    }
-
-    async fn fetch_mappings(
-        &mut self,
-        sql: &str,
-        args: &[&str],
-    ) -> Result<Vec<MappingRequest>, StoreError> {
-        let mut q = sqlx::query(sql);
-        for a in args {
-            q = q.bind(a.to_string());
-        }
-        q.fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(mapping_from)
-            .collect()
-    }
-}
-
-fn first<T>(v: Vec<T>) -> Option<T> {
-    v.into_iter().next()
 }
 
 fn dir_sql(d: SortDir) -> &'static str {
@@ -292,119 +370,100 @@ fn dir_sql(d: SortDir) -> &'static str {
 
 /// Appends `AND instr(lower(col), needle) > 0`: a literal, case-insensitive substring match
 /// (no LIKE, so `%` and `_` are plain characters). Needles arrive lower-cased.
-fn push_contains(qb: &mut QueryBuilder<'_, Sqlite>, col: &str, needle: &Option<String>) {
+fn push_contains(q: &mut Sql, col: &str, needle: &Option<String>) {
     if let Some(n) = needle {
-        qb.push(format!(" AND instr(lower({col}), "));
-        qb.push_bind(n.clone());
-        qb.push(") > 0");
+        q.push(&format!(" AND instr(lower({col}), "))
+            .bind(n.clone())
+            .push(") > 0");
     }
 }
 
-fn push_policy_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &PolicyFilter) {
-    qb.push(" FROM auth_policy p JOIN policy_group g ON g.id = p.policy_group_id WHERE 1 = 1");
-    push_contains(qb, "p.policy_type", &f.policy_type);
-    push_contains(qb, "p.id", &f.policy_id);
-    push_contains(qb, "p.name", &f.policy_name);
-    push_contains(qb, "p.descr", &f.policy_description);
-    push_contains(qb, "g.name", &f.policy_group_name);
+fn push_policy_where(q: &mut Sql, f: &PolicyFilter) {
+    q.push(" FROM auth_policy p JOIN policy_group g ON g.id = p.policy_group_id WHERE 1 = 1");
+    push_contains(q, "p.policy_type", &f.policy_type);
+    push_contains(q, "p.id", &f.policy_id);
+    push_contains(q, "p.name", &f.policy_name);
+    push_contains(q, "p.descr", &f.policy_description);
+    push_contains(q, "g.name", &f.policy_group_name);
     match f.status {
-        Some(PolicyState::Draft) => qb.push(" AND p.schema_url IS NULL"),
-        Some(PolicyState::Activated) => {
-            qb.push(" AND p.schema_url IS NOT NULL AND p.is_active = 1")
-        }
+        Some(PolicyState::Draft) => q.push(" AND p.schema_url IS NULL"),
+        Some(PolicyState::Activated) => q.push(" AND p.schema_url IS NOT NULL AND p.is_active = 1"),
         Some(PolicyState::Deactivated) => {
-            qb.push(" AND p.schema_url IS NOT NULL AND p.is_active = 0")
+            q.push(" AND p.schema_url IS NOT NULL AND p.is_active = 0")
         }
-        None => qb,
+        None => q,
     };
 }
 
-fn push_mapping_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &MappingFilter) {
-    qb.push(
+fn push_mapping_where(q: &mut Sql, f: &MappingFilter) {
+    q.push(
         " FROM partner_policy_request r JOIN partner pa ON pa.id = r.partner_id \
          JOIN auth_policy p ON p.id = r.policy_id LEFT JOIN policy_group g ON g.id = p.policy_group_id \
          WHERE 1 = 1",
     );
     if let Some(owned) = &f.owned_by {
-        qb.push(" AND r.partner_id IN (");
-        let mut sep = qb.separated(", ");
-        for id in owned {
-            sep.push_bind(id.clone());
-        }
-        sep.push_unseparated(")");
         if owned.is_empty() {
-            qb.push(" AND 1 = 0");
+            q.push(" AND 1 = 0");
+        } else {
+            q.push(" AND r.partner_id IN ").bind_list(owned);
         }
     }
-    push_contains(qb, "r.partner_id", &f.partner_id);
-    push_contains(qb, "r.request_detail", &f.partner_comment);
-    push_contains(qb, "pa.name", &f.org_name);
-    push_contains(qb, "r.policy_id", &f.policy_id);
-    push_contains(qb, "p.name", &f.policy_name);
-    push_contains(qb, "g.name", &f.policy_group_name);
-    push_contains(qb, "pa.partner_type_code", &f.partner_type);
+    push_contains(q, "r.partner_id", &f.partner_id);
+    push_contains(q, "r.request_detail", &f.partner_comment);
+    push_contains(q, "pa.name", &f.org_name);
+    push_contains(q, "r.policy_id", &f.policy_id);
+    push_contains(q, "p.name", &f.policy_name);
+    push_contains(q, "g.name", &f.policy_group_name);
+    push_contains(q, "pa.partner_type_code", &f.partner_type);
     if let Some(s) = f.status {
-        qb.push(" AND r.status_code = ");
-        qb.push_bind(s.as_str());
+        q.push(" AND r.status_code = ").bind(s.as_str().to_string());
     }
 }
 
 /// `all_joins`: the row query needs every joined column; a count joins only what the filters
 /// read (the joins are on unique keys, so they never change the number of rows).
-fn push_client_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &ClientFilter, all_joins: bool) {
+fn push_client_where(q: &mut Sql, f: &ClientFilter, all_joins: bool) {
     let group = all_joins || f.policy_group_name.is_some();
     let partner = group || f.org_name.is_some();
     let policy = all_joins || f.policy_name.is_some();
-    qb.push(" FROM oidc_client c");
+    q.push(" FROM oidc_client c");
     if partner {
-        qb.push(" LEFT JOIN partner pa ON pa.id = c.rp_id");
+        q.push(" LEFT JOIN partner pa ON pa.id = c.rp_id");
     }
     if group {
-        qb.push(" LEFT JOIN policy_group g ON g.id = pa.policy_group_id");
+        q.push(" LEFT JOIN policy_group g ON g.id = pa.policy_group_id");
     }
     if policy {
-        qb.push(" LEFT JOIN auth_policy p ON p.id = c.policy_id");
+        q.push(" LEFT JOIN auth_policy p ON p.id = c.policy_id");
     }
-    qb.push(" WHERE 1 = 1");
+    q.push(" WHERE 1 = 1");
     if let Some(owned) = &f.owned_by {
         if owned.is_empty() {
-            qb.push(" AND 1 = 0");
+            q.push(" AND 1 = 0");
+        } else if let [one] = owned.as_slice() {
+            // Equality, so that the planner walks oidc_client_rp_created_idx in list order.
+            q.push(" AND c.rp_id = ").bind(one.clone());
         } else {
-            qb.push(" AND c.rp_id IN (");
-            let mut sep = qb.separated(", ");
-            for id in owned {
-                sep.push_bind(id.clone());
-            }
-            sep.push_unseparated(")");
+            q.push(" AND c.rp_id IN ").bind_list(owned);
         }
     }
-    push_contains(qb, "c.rp_id", &f.partner_id);
-    push_contains(qb, "pa.name", &f.org_name);
-    push_contains(qb, "g.name", &f.policy_group_name);
-    push_contains(qb, "p.name", &f.policy_name);
-    push_contains(qb, "c.name", &f.client_name);
+    push_contains(q, "c.rp_id", &f.partner_id);
+    push_contains(q, "pa.name", &f.org_name);
+    push_contains(q, "g.name", &f.policy_group_name);
+    push_contains(q, "p.name", &f.policy_name);
+    push_contains(q, "c.name", &f.client_name);
     if let Some(s) = &f.status {
-        qb.push(" AND c.status = ");
-        qb.push_bind(s.clone());
+        q.push(" AND c.status = ").bind(s.clone());
     }
 }
 
-fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, page: Option<pms_domain::list::PageReq>) {
+fn push_page(q: &mut Sql, page: Option<pms_domain::list::PageReq>) {
     if let Some(p) = page {
-        qb.push(" LIMIT ");
-        qb.push_bind(i64::from(p.page_size));
-        qb.push(" OFFSET ");
-        qb.push_bind(i64::try_from(p.offset()).unwrap_or(i64::MAX));
+        q.push(" LIMIT ")
+            .bind(i64::from(p.page_size))
+            .push(" OFFSET ")
+            .bind(i64::try_from(p.offset()).unwrap_or(i64::MAX));
     }
-}
-
-async fn count(qb: &mut QueryBuilder<'_, Sqlite>, tx: &mut Conn) -> Result<u64, StoreError> {
-    let n: i64 = qb
-        .build_query_scalar()
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(unavailable)?;
-    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// The ids of the rows `claim_outbox` may take (downstream.md §5.3), oldest first; binds `now`,
@@ -449,72 +508,108 @@ fn depth(rows: Vec<(String, String, i64)>) -> Result<Vec<(Channel, OutboxState, 
 #[async_trait]
 impl Tx for SqliteTx {
     async fn policy_group(&mut self, id: &str) -> Result<Option<PolicyGroup>, StoreError> {
-        let sql = format!("SELECT {GROUP_COLS} FROM policy_group WHERE id = ?");
-        Ok(first(self.fetch_groups(&sql, Some(id)).await?))
+        self.one(
+            concat!("SELECT ", group_cols!(), " FROM policy_group WHERE id = ?"),
+            [id],
+            group_from,
+        )
     }
 
     async fn policy_group_by_name(
         &mut self,
         name: &str,
     ) -> Result<Option<PolicyGroup>, StoreError> {
-        let sql = format!("SELECT {GROUP_COLS} FROM policy_group WHERE name = ?");
-        Ok(first(self.fetch_groups(&sql, Some(name)).await?))
+        self.one(
+            concat!(
+                "SELECT ",
+                group_cols!(),
+                " FROM policy_group WHERE name = ?"
+            ),
+            [name],
+            group_from,
+        )
     }
 
     async fn policy_groups(&mut self) -> Result<Vec<PolicyGroup>, StoreError> {
-        let sql = format!("SELECT {GROUP_COLS} FROM policy_group ORDER BY name, id");
-        self.fetch_groups(&sql, None).await
+        self.all(
+            concat!(
+                "SELECT ",
+                group_cols!(),
+                " FROM policy_group ORDER BY name, id"
+            ),
+            [],
+            group_from,
+        )
     }
 
     async fn insert_policy_group(&mut self, g: &PolicyGroup) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO policy_group ({GROUP_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&g.id)
-        .bind(&g.name)
-        .bind(&g.desc)
-        .bind(g.is_active)
-        .bind(&g.user_id)
-        .bind(&g.cr_by)
-        .bind(format_ts(&g.cr_dtimes))
-        .bind(&g.upd_by)
-        .bind(ts_opt(&g.upd_dtimes))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+        self.exec(
+            concat!(
+                "INSERT INTO policy_group (",
+                group_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            params![
+                g.id,
+                g.name,
+                g.desc,
+                g.is_active,
+                g.user_id,
+                g.cr_by,
+                format_ts(&g.cr_dtimes),
+                g.upd_by,
+                ts_opt(&g.upd_dtimes)
+            ],
+        )?;
         Ok(())
     }
 
     async fn update_policy_group(&mut self, g: &PolicyGroup) -> Result<(), StoreError> {
-        sqlx::query(
+        self.exec(
             "UPDATE policy_group SET name = ?, descr = ?, is_active = ?, user_id = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?",
-        )
-        .bind(&g.name)
-        .bind(&g.desc)
-        .bind(g.is_active)
-        .bind(&g.user_id)
-        .bind(&g.upd_by)
-        .bind(ts_opt(&g.upd_dtimes))
-        .bind(&g.id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+            params![
+                g.name,
+                g.desc,
+                g.is_active,
+                g.user_id,
+                g.upd_by,
+                ts_opt(&g.upd_dtimes),
+                g.id
+            ],
+        )?;
         Ok(())
     }
 
     async fn policy(&mut self, id: &str) -> Result<Option<AuthPolicy>, StoreError> {
-        let sql = format!("SELECT {POLICY_COLS} FROM auth_policy WHERE id = ?");
-        Ok(first(self.fetch_policies(&sql, &[id]).await?))
+        self.one(
+            concat!("SELECT ", policy_cols!(), " FROM auth_policy WHERE id = ?"),
+            [id],
+            policy_from,
+        )
     }
 
     async fn policies(&mut self) -> Result<Vec<AuthPolicy>, StoreError> {
-        let sql = format!("SELECT {POLICY_COLS} FROM auth_policy ORDER BY cr_dtimes, id");
-        self.fetch_policies(&sql, &[]).await
+        self.all(
+            concat!(
+                "SELECT ",
+                policy_cols!(),
+                " FROM auth_policy ORDER BY cr_dtimes, id"
+            ),
+            [],
+            policy_from,
+        )
     }
 
     async fn policies_in_group(&mut self, group_id: &str) -> Result<Vec<AuthPolicy>, StoreError> {
-        let sql = format!("SELECT {POLICY_COLS} FROM auth_policy WHERE policy_group_id = ? ORDER BY cr_dtimes, id");
-        self.fetch_policies(&sql, &[group_id]).await
+        self.all(
+            concat!(
+                "SELECT ",
+                policy_cols!(),
+                " FROM auth_policy WHERE policy_group_id = ? ORDER BY cr_dtimes, id"
+            ),
+            [group_id],
+            policy_from,
+        )
     }
 
     async fn policy_by_name_in_group(
@@ -522,25 +617,37 @@ impl Tx for SqliteTx {
         group_id: &str,
         name: &str,
     ) -> Result<Option<AuthPolicy>, StoreError> {
-        let sql =
-            format!("SELECT {POLICY_COLS} FROM auth_policy WHERE policy_group_id = ? AND name = ?");
-        Ok(first(self.fetch_policies(&sql, &[group_id, name]).await?))
+        self.one(
+            concat!(
+                "SELECT ",
+                policy_cols!(),
+                " FROM auth_policy WHERE policy_group_id = ? AND name = ?"
+            ),
+            [group_id, name],
+            policy_from,
+        )
     }
 
     async fn policies_named(&mut self, name: &str) -> Result<Vec<AuthPolicy>, StoreError> {
-        let sql =
-            format!("SELECT {POLICY_COLS} FROM auth_policy WHERE name = ? ORDER BY cr_dtimes, id");
-        self.fetch_policies(&sql, &[name]).await
+        self.all(
+            concat!(
+                "SELECT ",
+                policy_cols!(),
+                " FROM auth_policy WHERE name = ? ORDER BY cr_dtimes, id"
+            ),
+            [name],
+            policy_from,
+        )
     }
 
     async fn list_policies(
         &mut self,
         q: &ListQuery<PolicySortField, PolicyFilter>,
     ) -> Result<Page<PolicySummary>, StoreError> {
-        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
+        let mut cq = Sql::new("SELECT COUNT(*)");
         push_policy_where(&mut cq, &q.filter);
-        let total = count(&mut cq, &mut self.tx).await?;
-        let mut qb = QueryBuilder::new(
+        let total = self.count(&cq)?;
+        let mut qb = Sql::new(
             "SELECT p.id, p.name, p.descr, p.policy_group_id, g.name AS group_name, p.schema_url, p.is_active, p.cr_dtimes, \
              CASE WHEN p.schema_url IS NULL THEN 'draft' WHEN p.is_active = 1 THEN 'activated' ELSE 'deactivated' END AS status",
         );
@@ -556,135 +663,155 @@ impl Tx for SqliteTx {
                     PolicySortField::Status => "status",
                     PolicySortField::CreatedDateTime => "p.cr_dtimes",
                 };
-                qb.push(format!(" ORDER BY {col} {}, p.id ASC", dir_sql(s.dir)));
+                qb.push(&format!(" ORDER BY {col} {}, p.id ASC", dir_sql(s.dir)));
             }
             None => {
                 qb.push(" ORDER BY p.cr_dtimes DESC, p.id ASC");
             }
         }
         push_page(&mut qb, q.page);
-        let rows = qb
-            .build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?;
-        let items = rows
-            .iter()
-            .map(rows::policy_summary_from)
-            .collect::<Result<_, _>>()?;
+        let items = self.all_sql(&qb, rows::policy_summary_from)?;
         Ok(Page { items, total })
     }
 
     async fn insert_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO auth_policy ({POLICY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&p.id)
-        .bind(&p.policy_group_id)
-        .bind(&p.name)
-        .bind(&p.desc)
-        .bind(&p.policy_type)
-        .bind(&p.version)
-        .bind(p.policies.to_string())
-        .bind(&p.schema)
-        .bind(p.is_active)
-        .bind(format_ts(&p.valid_from))
-        .bind(format_ts(&p.valid_to))
-        .bind(&p.cr_by)
-        .bind(format_ts(&p.cr_dtimes))
-        .bind(&p.upd_by)
-        .bind(ts_opt(&p.upd_dtimes))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+        self.exec(
+            concat!(
+                "INSERT INTO auth_policy (",
+                policy_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            params![
+                p.id,
+                p.policy_group_id,
+                p.name,
+                p.desc,
+                p.policy_type,
+                p.version,
+                p.policies.to_string(),
+                p.schema,
+                p.is_active,
+                format_ts(&p.valid_from),
+                format_ts(&p.valid_to),
+                p.cr_by,
+                format_ts(&p.cr_dtimes),
+                p.upd_by,
+                ts_opt(&p.upd_dtimes)
+            ],
+        )?;
         Ok(())
     }
 
     async fn update_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError> {
-        sqlx::query(
+        self.exec(
             "UPDATE auth_policy SET name = ?, descr = ?, version = ?, policies = ?, schema_url = ?, is_active = ?, \
              upd_by = ?, upd_dtimes = ? WHERE id = ?",
-        )
-        .bind(&p.name)
-        .bind(&p.desc)
-        .bind(&p.version)
-        .bind(p.policies.to_string())
-        .bind(&p.schema)
-        .bind(p.is_active)
-        .bind(&p.upd_by)
-        .bind(ts_opt(&p.upd_dtimes))
-        .bind(&p.id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+            params![
+                p.name,
+                p.desc,
+                p.version,
+                p.policies.to_string(),
+                p.schema,
+                p.is_active,
+                p.upd_by,
+                ts_opt(&p.upd_dtimes),
+                p.id
+            ],
+        )?;
         Ok(())
     }
 
     async fn partner(&mut self, id: &str) -> Result<Option<Partner>, StoreError> {
-        let sql = format!("SELECT {PARTNER_COLS} FROM partner WHERE id = ?");
-        Ok(first(self.fetch_partners(&sql, id).await?))
+        self.one(
+            concat!("SELECT ", partner_cols!(), " FROM partner WHERE id = ?"),
+            [id],
+            partner_from,
+        )
     }
 
     async fn partner_by_email(&mut self, email: &str) -> Result<Option<Partner>, StoreError> {
-        let sql = format!("SELECT {PARTNER_COLS} FROM partner WHERE lower(email_id) = lower(?)");
-        Ok(first(self.fetch_partners(&sql, email).await?))
+        self.one(
+            concat!(
+                "SELECT ",
+                partner_cols!(),
+                " FROM partner WHERE lower(email_id) = lower(?)"
+            ),
+            [email],
+            partner_from,
+        )
     }
 
     async fn partners_of_user(&mut self, user_id: &str) -> Result<Vec<Partner>, StoreError> {
-        let sql = format!("SELECT {PARTNER_COLS} FROM partner WHERE user_id = ? ORDER BY id");
-        self.fetch_partners(&sql, user_id).await
+        self.all(
+            concat!(
+                "SELECT ",
+                partner_cols!(),
+                " FROM partner WHERE user_id = ? ORDER BY id"
+            ),
+            [user_id],
+            partner_from,
+        )
     }
 
     async fn insert_partner(&mut self, p: &Partner) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO partner ({PARTNER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&p.id)
-        .bind(&p.name)
-        .bind(&p.address)
-        .bind(&p.contact_no)
-        .bind(&p.email_id)
-        .bind(&p.partner_type_code)
-        .bind(&p.policy_group_id)
-        .bind(&p.user_id)
-        .bind(p.approval_status.as_str())
-        .bind(p.is_active)
-        .bind(&p.lang_code)
-        .bind(&p.cr_by)
-        .bind(format_ts(&p.cr_dtimes))
-        .bind(&p.upd_by)
-        .bind(ts_opt(&p.upd_dtimes))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+        self.exec(
+            concat!(
+                "INSERT INTO partner (",
+                partner_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            params![
+                p.id,
+                p.name,
+                p.address,
+                p.contact_no,
+                p.email_id,
+                p.partner_type_code,
+                p.policy_group_id,
+                p.user_id,
+                p.approval_status.as_str(),
+                p.is_active,
+                p.lang_code,
+                p.cr_by,
+                format_ts(&p.cr_dtimes),
+                p.upd_by,
+                ts_opt(&p.upd_dtimes)
+            ],
+        )?;
         Ok(())
     }
 
     async fn update_partner(&mut self, p: &Partner) -> Result<(), StoreError> {
-        sqlx::query(
+        self.exec(
             "UPDATE partner SET name = ?, address = ?, contact_no = ?, email_id = ?, policy_group_id = ?, \
              approval_status = ?, is_active = ?, lang_code = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?",
-        )
-        .bind(&p.name)
-        .bind(&p.address)
-        .bind(&p.contact_no)
-        .bind(&p.email_id)
-        .bind(&p.policy_group_id)
-        .bind(p.approval_status.as_str())
-        .bind(p.is_active)
-        .bind(&p.lang_code)
-        .bind(&p.upd_by)
-        .bind(ts_opt(&p.upd_dtimes))
-        .bind(&p.id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+            params![
+                p.name,
+                p.address,
+                p.contact_no,
+                p.email_id,
+                p.policy_group_id,
+                p.approval_status.as_str(),
+                p.is_active,
+                p.lang_code,
+                p.upd_by,
+                ts_opt(&p.upd_dtimes),
+                p.id
+            ],
+        )?;
         Ok(())
     }
 
     async fn mapping(&mut self, id: &str) -> Result<Option<MappingRequest>, StoreError> {
-        let sql = format!("SELECT {MAPPING_COLS} FROM partner_policy_request WHERE id = ?");
-        Ok(first(self.fetch_mappings(&sql, &[id]).await?))
+        self.one(
+            concat!(
+                "SELECT ",
+                mapping_cols!(),
+                " FROM partner_policy_request WHERE id = ?"
+            ),
+            [id],
+            mapping_from,
+        )
     }
 
     async fn mapping_for_update(&mut self, id: &str) -> Result<Option<MappingRequest>, StoreError> {
@@ -697,28 +824,40 @@ impl Tx for SqliteTx {
         partner_id: &str,
         policy_id: &str,
     ) -> Result<Vec<MappingRequest>, StoreError> {
-        let sql = format!(
-            "SELECT {MAPPING_COLS} FROM partner_policy_request WHERE partner_id = ? AND policy_id = ? ORDER BY cr_dtimes, id"
-        );
-        self.fetch_mappings(&sql, &[partner_id, policy_id]).await
+        self.all(
+            concat!(
+                "SELECT ",
+                mapping_cols!(),
+                " FROM partner_policy_request WHERE partner_id = ? AND policy_id = ? ORDER BY cr_dtimes, id"
+            ),
+            [partner_id, policy_id],
+            mapping_from,
+        )
     }
 
     async fn mappings_of_policy(
         &mut self,
         policy_id: &str,
     ) -> Result<Vec<MappingRequest>, StoreError> {
-        let sql = format!("SELECT {MAPPING_COLS} FROM partner_policy_request WHERE policy_id = ? ORDER BY cr_dtimes, id");
-        self.fetch_mappings(&sql, &[policy_id]).await
+        self.all(
+            concat!(
+                "SELECT ",
+                mapping_cols!(),
+                " FROM partner_policy_request WHERE policy_id = ? ORDER BY cr_dtimes, id"
+            ),
+            [policy_id],
+            mapping_from,
+        )
     }
 
     async fn list_mappings(
         &mut self,
         q: &ListQuery<MappingSortField, MappingFilter>,
     ) -> Result<Page<MappingSummary>, StoreError> {
-        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
+        let mut cq = Sql::new("SELECT COUNT(*)");
         push_mapping_where(&mut cq, &q.filter);
-        let total = count(&mut cq, &mut self.tx).await?;
-        let mut qb = QueryBuilder::new(
+        let total = self.count(&cq)?;
+        let mut qb = Sql::new(
             "SELECT r.id, r.partner_id, pa.approval_status, pa.is_active, pa.name AS org_name, pa.partner_type_code, \
              p.policy_group_id, g.name AS group_name, g.descr AS group_desc, r.policy_id, p.name AS policy_name, \
              p.descr AS policy_desc, r.request_detail, r.status_code, r.cr_dtimes, r.upd_dtimes",
@@ -737,63 +876,54 @@ impl Tx for SqliteTx {
                     MappingSortField::RequestDetail => "r.request_detail",
                     MappingSortField::CreatedDateTime => "r.cr_dtimes",
                 };
-                qb.push(format!(" ORDER BY {col} {}, r.id ASC", dir_sql(s.dir)));
+                qb.push(&format!(" ORDER BY {col} {}, r.id ASC", dir_sql(s.dir)));
             }
             None => {
                 qb.push(" ORDER BY r.cr_dtimes DESC, r.id ASC");
             }
         }
         push_page(&mut qb, q.page);
-        let rows = qb
-            .build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?;
-        let items = rows.iter().map(summary_from).collect::<Result<_, _>>()?;
+        let items = self.all_sql(&qb, summary_from)?;
         Ok(Page { items, total })
     }
 
     async fn insert_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO partner_policy_request ({MAPPING_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&m.id)
-        .bind(&m.partner_id)
-        .bind(&m.policy_id)
-        .bind(&m.request_detail)
-        .bind(m.status.as_str())
-        .bind(format_ts(&m.request_datetimes))
-        .bind(&m.cr_by)
-        .bind(format_ts(&m.cr_dtimes))
-        .bind(&m.upd_by)
-        .bind(ts_opt(&m.upd_dtimes))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+        self.exec(
+            concat!(
+                "INSERT INTO partner_policy_request (",
+                mapping_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            params![
+                m.id,
+                m.partner_id,
+                m.policy_id,
+                m.request_detail,
+                m.status.as_str(),
+                format_ts(&m.request_datetimes),
+                m.cr_by,
+                format_ts(&m.cr_dtimes),
+                m.upd_by,
+                ts_opt(&m.upd_dtimes)
+            ],
+        )?;
         Ok(())
     }
 
     async fn update_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError> {
-        sqlx::query("UPDATE partner_policy_request SET status_code = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?")
-            .bind(m.status.as_str())
-            .bind(&m.upd_by)
-            .bind(ts_opt(&m.upd_dtimes))
-            .bind(&m.id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(on_constraint)?;
+        self.exec(
+            "UPDATE partner_policy_request SET status_code = ?, upd_by = ?, upd_dtimes = ? WHERE id = ?",
+            params![m.status.as_str(), m.upd_by, ts_opt(&m.upd_dtimes), m.id],
+        )?;
         Ok(())
     }
 
     async fn client(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {CLIENT_COLS} FROM oidc_client WHERE id = ?"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(unavailable)?;
-        row.as_ref().map(client_from).transpose()
+        self.one(
+            concat!("SELECT ", client_cols!(), " FROM oidc_client WHERE id = ?"),
+            [id],
+            client_from,
+        )
     }
 
     async fn client_view(
@@ -801,33 +931,16 @@ impl Tx for SqliteTx {
         id: &str,
         reader: Option<&str>,
     ) -> Result<Option<ClientView>, StoreError> {
-        let cols: Vec<String> = CLIENT_COLS.split(", ").map(|c| format!("c.{c}")).collect();
-        let sql = format!(
-            "SELECT {}, p.name AS policy_name, \
+        self.one(
+            "SELECT c.id, c.name, c.name_lang_map, c.rp_id, c.policy_id, c.logo_uri, c.redirect_uris, \
+             c.public_key, c.claims, c.acr_values, c.grant_types, c.client_auth_methods, c.status, \
+             c.cr_by, c.cr_dtimes, c.upd_by, c.upd_dtimes, c.version, p.name AS policy_name, \
              (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = ?1)) AS owns_any, \
              (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE id = c.rp_id AND user_id = ?1)) AS owns_rp \
              FROM oidc_client c LEFT JOIN auth_policy p ON p.id = c.policy_id WHERE c.id = ?2",
-            cols.join(", ")
-        );
-        let row = sqlx::query(&sql)
-            .bind(reader.map(str::to_string))
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(unavailable)?;
-        let Some(row) = row else { return Ok(None) };
-        let get_bool = |col: &str| -> Result<bool, StoreError> {
-            row.try_get(col)
-                .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
-        };
-        Ok(Some(ClientView {
-            client: client_from(&row)?,
-            policy_name: row
-                .try_get("policy_name")
-                .map_err(|e| StoreError::Corrupt(format!("policy_name: {e}")))?,
-            reader_owns_any: get_bool("owns_any")?,
-            reader_owns_partner: get_bool("owns_rp")?,
-        }))
+            params![reader, id],
+            rows::client_view_from,
+        )
     }
 
     async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {
@@ -839,15 +952,16 @@ impl Tx for SqliteTx {
         &mut self,
         q: &ListQuery<ClientSortField, ClientFilter>,
     ) -> Result<Page<ClientSummary>, StoreError> {
-        let mut cq = QueryBuilder::new("SELECT COUNT(*)");
-        push_client_where(&mut cq, &q.filter, false);
-        let total = count(&mut cq, &mut self.tx).await?;
-        let mut qb = QueryBuilder::new(
+        let filter = self.resolve_partner_filter(&q.filter)?;
+        let mut cq = Sql::new("SELECT COUNT(*)");
+        push_client_where(&mut cq, &filter, false);
+        let total = self.count(&cq)?;
+        let mut qb = Sql::new(
             "SELECT c.id, c.name, c.rp_id, c.status, c.cr_dtimes, c.upd_dtimes, pa.name AS org_name, \
              g.id AS group_id, g.name AS group_name, g.descr AS group_desc, p.name AS policy_name, \
              p.descr AS policy_desc",
         );
-        push_client_where(&mut qb, &q.filter, true);
+        push_client_where(&mut qb, &filter, true);
         match q.sort {
             Some(s) => {
                 let col = match s.field {
@@ -860,93 +974,89 @@ impl Tx for SqliteTx {
                     ClientSortField::Status => "c.status",
                     ClientSortField::CreatedDateTime => "c.cr_dtimes",
                 };
-                qb.push(format!(" ORDER BY {col} {}, c.id ASC", dir_sql(s.dir)));
+                qb.push(&format!(" ORDER BY {col} {}, c.id ASC", dir_sql(s.dir)));
             }
             None => {
                 qb.push(" ORDER BY c.cr_dtimes DESC, c.id ASC");
             }
         }
         push_page(&mut qb, q.page);
-        let rows = qb
-            .build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?;
-        let items = rows
-            .iter()
-            .map(client_summary_from)
-            .collect::<Result<_, _>>()?;
+        let items = self.all_sql(&qb, client_summary_from)?;
         Ok(Page { items, total })
     }
 
     async fn insert_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO oidc_client ({CLIENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&c.id)
-        .bind(&c.name)
-        .bind(json_text(&c.name_lang_map))
-        .bind(&c.rp_id)
-        .bind(&c.policy_id)
-        .bind(&c.logo_uri)
-        .bind(json_text(&c.redirect_uris))
-        .bind(&c.public_key)
-        .bind(json_text(&c.claims))
-        .bind(json_text(&c.acr_values))
-        .bind(json_text(&c.grant_types))
-        .bind(json_text(&c.client_auth_methods))
-        .bind(c.status.as_str())
-        .bind(&c.cr_by)
-        .bind(format_ts(&c.cr_dtimes))
-        .bind(&c.upd_by)
-        .bind(ts_opt(&c.upd_dtimes))
-        .bind(c.version)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+        self.exec(
+            concat!(
+                "INSERT INTO oidc_client (",
+                client_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            params![
+                c.id,
+                c.name,
+                json_text(&c.name_lang_map),
+                c.rp_id,
+                c.policy_id,
+                c.logo_uri,
+                json_text(&c.redirect_uris),
+                c.public_key,
+                json_text(&c.claims),
+                json_text(&c.acr_values),
+                json_text(&c.grant_types),
+                json_text(&c.client_auth_methods),
+                c.status.as_str(),
+                c.cr_by,
+                format_ts(&c.cr_dtimes),
+                c.upd_by,
+                ts_opt(&c.upd_dtimes),
+                c.version
+            ],
+        )?;
         Ok(())
     }
 
     async fn update_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
         // id, public key, partner, policy, claims and ACR values never change (§6.3).
-        sqlx::query(
+        self.exec(
             "UPDATE oidc_client SET name = ?, name_lang_map = ?, logo_uri = ?, redirect_uris = ?, \
              grant_types = ?, client_auth_methods = ?, status = ?, upd_by = ?, upd_dtimes = ?, version = ? \
              WHERE id = ?",
-        )
-        .bind(&c.name)
-        .bind(json_text(&c.name_lang_map))
-        .bind(&c.logo_uri)
-        .bind(json_text(&c.redirect_uris))
-        .bind(json_text(&c.grant_types))
-        .bind(json_text(&c.client_auth_methods))
-        .bind(c.status.as_str())
-        .bind(&c.upd_by)
-        .bind(ts_opt(&c.upd_dtimes))
-        .bind(c.version)
-        .bind(&c.id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(on_constraint)?;
+            params![
+                c.name,
+                json_text(&c.name_lang_map),
+                c.logo_uri,
+                json_text(&c.redirect_uris),
+                json_text(&c.grant_types),
+                json_text(&c.client_auth_methods),
+                c.status.as_str(),
+                c.upd_by,
+                ts_opt(&c.upd_dtimes),
+                c.version,
+                c.id
+            ],
+        )?;
         Ok(())
     }
 
     async fn append_audit(&mut self, a: &AuditRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, entity_type, entity_id, before, after, correlation_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(format_ts(&a.at))
-        .bind(&a.actor)
-        .bind(&a.action)
-        .bind(&a.entity_type)
-        .bind(&a.entity_id)
-        .bind(a.before.as_ref().map(ToString::to_string))
-        .bind(a.after.as_ref().map(ToString::to_string))
-        .bind(&a.correlation_id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(unavailable)?;
+        self.exec(
+            concat!(
+                "INSERT INTO audit_log (",
+                audit_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            params![
+                format_ts(&a.at),
+                a.actor,
+                a.action,
+                a.entity_type,
+                a.entity_id,
+                a.before.as_ref().map(ToString::to_string),
+                a.after.as_ref().map(ToString::to_string),
+                a.correlation_id
+            ],
+        )?;
         Ok(())
     }
 
@@ -955,37 +1065,41 @@ impl Tx for SqliteTx {
         entity_type: &str,
         entity_id: &str,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        sqlx::query(
-            &format!("SELECT {AUDIT_COLS} FROM audit_log WHERE entity_type = ? AND entity_id = ? ORDER BY id"),
+        self.all(
+            concat!(
+                "SELECT ",
+                audit_cols!(),
+                " FROM audit_log WHERE entity_type = ? AND entity_id = ? ORDER BY id"
+            ),
+            [entity_type, entity_id],
+            audit_from,
         )
-        .bind(entity_type.to_string())
-        .bind(entity_id.to_string())
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(unavailable)?
-        .iter()
-        .map(audit_from)
-        .collect()
     }
 
     async fn insert_outbox(&mut self, row: &NewOutboxRow) -> Result<i64, StoreError> {
         let created = format_ts(&row.created_at);
-        sqlx::query_scalar(
-            "INSERT INTO outbox (aggregate_type, aggregate_id, channel, operation, client_version, \
-             event, depends_on, state, attempts, next_attempt_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?) RETURNING id",
+        let mut st = self
+            .c()?
+            .prepare_cached(
+                "INSERT INTO outbox (aggregate_type, aggregate_id, channel, operation, client_version, \
+                 event, depends_on, state, attempts, next_attempt_at, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?) RETURNING id",
+            )
+            .map_err(unavailable)?;
+        st.query_row(
+            params![
+                row.aggregate_type.as_str(),
+                row.aggregate_id,
+                row.channel.as_str(),
+                row.operation,
+                row.client_version,
+                row.event.as_ref().map(ToString::to_string),
+                row.depends_on,
+                created,
+                created
+            ],
+            |r| r.get(0),
         )
-        .bind(row.aggregate_type.as_str())
-        .bind(&row.aggregate_id)
-        .bind(row.channel.as_str())
-        .bind(&row.operation)
-        .bind(row.client_version)
-        .bind(row.event.as_ref().map(ToString::to_string))
-        .bind(row.depends_on)
-        .bind(&created)
-        .bind(&created)
-        .fetch_one(&mut *self.tx)
-        .await
         .map_err(unavailable)
     }
 
@@ -997,23 +1111,16 @@ impl Tx for SqliteTx {
         if aggregate_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {OUTBOX_COLS} FROM outbox WHERE aggregate_type = "
+        let mut q = Sql::new(concat!(
+            "SELECT ",
+            outbox_cols!(),
+            " FROM outbox WHERE aggregate_type = "
         ));
-        qb.push_bind(aggregate_type.as_str());
-        qb.push(" AND aggregate_id IN (");
-        let mut sep = qb.separated(", ");
-        for id in aggregate_ids {
-            sep.push_bind(id.clone());
-        }
-        sep.push_unseparated(") ORDER BY id");
-        qb.build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(outbox_from)
-            .collect()
+        q.bind(aggregate_type.as_str().to_string())
+            .push(" AND aggregate_id IN ")
+            .bind_list(aggregate_ids)
+            .push(" ORDER BY id");
+        self.all_sql(&q, outbox_from)
     }
 
     async fn claim_outbox(
@@ -1026,53 +1133,42 @@ impl Tx for SqliteTx {
         // the update. Every predecessor a row waits for is open when selected, so one call
         // never takes two rows of one aggregate and channel, nor a row and its dependent.
         let now = format_ts(&now);
-        let ids: Vec<i64> = sqlx::query_scalar(CLAIM_SQL)
-            .bind(&now)
-            .bind(&now)
-            .bind(i64::from(limit))
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?;
+        let ids: Vec<i64> = self.all(CLAIM_SQL, params![now, now, i64::from(limit)], |r| {
+            r.get(0)
+                .map_err(|e| StoreError::Corrupt(format!("id: {e}")))
+        })?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb =
-            QueryBuilder::<Sqlite>::new("UPDATE outbox SET state = 'IN_FLIGHT', lease_until = ");
-        qb.push_bind(format_ts(&lease_until));
-        qb.push(" WHERE id IN (");
-        let mut sep = qb.separated(", ");
-        for id in &ids {
-            sep.push_bind(*id);
+        let mut q = Sql::new("UPDATE outbox SET state = 'IN_FLIGHT', lease_until = ");
+        q.bind(format_ts(&lease_until)).push(" WHERE id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(*id);
         }
-        sep.push_unseparated(format!(") RETURNING {OUTBOX_COLS}"));
-        let mut rows = qb
-            .build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(outbox_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        q.push(concat!(") RETURNING ", outbox_cols!()));
+        let mut rows = self.all_sql(&q, outbox_from)?;
         rows.sort_by_key(|r| r.id);
         Ok(rows)
     }
 
     async fn update_outbox(&mut self, row: &OutboxRow) -> Result<(), StoreError> {
-        sqlx::query(
+        self.exec(
             "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, \
              lease_until = ?, delivered_at = ?, last_error = ? WHERE id = ?",
-        )
-        .bind(row.state.as_str())
-        .bind(i64::from(row.attempts))
-        .bind(ts_opt(&row.next_attempt_at))
-        .bind(ts_opt(&row.last_attempt_at))
-        .bind(ts_opt(&row.lease_until))
-        .bind(ts_opt(&row.delivered_at))
-        .bind(&row.last_error)
-        .bind(row.id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(unavailable)?;
+            params![
+                row.state.as_str(),
+                i64::from(row.attempts),
+                ts_opt(&row.next_attempt_at),
+                ts_opt(&row.last_attempt_at),
+                ts_opt(&row.lease_until),
+                ts_opt(&row.delivered_at),
+                row.last_error,
+                row.id
+            ],
+        )?;
         Ok(())
     }
 
@@ -1082,65 +1178,70 @@ impl Tx for SqliteTx {
         version: i64,
         except_id: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+        let n = self.exec(
             "UPDATE outbox SET state = 'SUPERSEDED' WHERE aggregate_type = ? AND aggregate_id = ? \
              AND channel = ? AND state IN ('PENDING', 'FAILED') AND client_version <= ? AND id <> ?",
-        )
-        .bind(AggregateType::Client.as_str())
-        .bind(client_id.to_string())
-        .bind(Channel::Esignet.as_str())
-        .bind(version)
-        .bind(except_id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(unavailable)?;
-        Ok(done.rows_affected())
+            params![
+                AggregateType::Client.as_str(),
+                client_id,
+                Channel::Esignet.as_str(),
+                version,
+                except_id
+            ],
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn restore_outbox(&mut self, row: &OutboxRow) -> Result<(), StoreError> {
         // An explicit id above the AUTOINCREMENT sequence moves the sequence on.
-        sqlx::query(&format!(
-            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(row.id)
-        .bind(row.aggregate_type.as_str())
-        .bind(&row.aggregate_id)
-        .bind(row.channel.as_str())
-        .bind(&row.operation)
-        .bind(row.client_version)
-        .bind(row.event.as_ref().map(ToString::to_string))
-        .bind(row.depends_on)
-        .bind(row.state.as_str())
-        .bind(i64::from(row.attempts))
-        .bind(ts_opt(&row.next_attempt_at))
-        .bind(ts_opt(&row.last_attempt_at))
-        .bind(ts_opt(&row.lease_until))
-        .bind(ts_opt(&row.delivered_at))
-        .bind(format_ts(&row.created_at))
-        .bind(&row.last_error)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(unavailable)?;
+        self.exec(
+            concat!(
+                "INSERT INTO outbox (",
+                outbox_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            params![
+                row.id,
+                row.aggregate_type.as_str(),
+                row.aggregate_id,
+                row.channel.as_str(),
+                row.operation,
+                row.client_version,
+                row.event.as_ref().map(ToString::to_string),
+                row.depends_on,
+                row.state.as_str(),
+                i64::from(row.attempts),
+                ts_opt(&row.next_attempt_at),
+                ts_opt(&row.last_attempt_at),
+                ts_opt(&row.lease_until),
+                ts_opt(&row.delivered_at),
+                format_ts(&row.created_at),
+                row.last_error
+            ],
+        )?;
         Ok(())
     }
 
     async fn purge_outbox(&mut self, before: Timestamp) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+        let n = self.exec(
             "DELETE FROM outbox WHERE state IN ('DELIVERED', 'SUPERSEDED') AND created_at < ?",
-        )
-        .bind(format_ts(&before))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(unavailable)?;
-        Ok(done.rows_affected())
+            [format_ts(&before)],
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn outbox_depth(&mut self) -> Result<Vec<(Channel, OutboxState, u64)>, StoreError> {
-        let rows: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state")
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(unavailable)?;
+        let rows = self.all(
+            "SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state",
+            [],
+            |r| {
+                let get = |i: usize| -> Result<String, StoreError> {
+                    r.get(i).map_err(|e| StoreError::Corrupt(e.to_string()))
+                };
+                let n: i64 = r.get(2).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((get(0)?, get(1)?, n))
+            },
+        )?;
         depth(rows)
     }
 
@@ -1151,17 +1252,17 @@ impl Tx for SqliteTx {
         limit: u32,
     ) -> Result<ExportPage, StoreError> {
         let (cols, key) = match table {
-            Table::PolicyGroup => (GROUP_COLS, "id"),
-            Table::AuthPolicy => (POLICY_COLS, "id"),
-            Table::Partner => (PARTNER_COLS, "id"),
-            Table::Mapping => (MAPPING_COLS, "id"),
-            Table::Client => (CLIENT_COLS, "id"),
-            Table::Audit => (AUDIT_COLS, "seq"),
-            Table::Outbox => (OUTBOX_COLS, "seq"),
+            Table::PolicyGroup => (group_cols!(), "id"),
+            Table::AuthPolicy => (policy_cols!(), "id"),
+            Table::Partner => (partner_cols!(), "id"),
+            Table::Mapping => (mapping_cols!(), "id"),
+            Table::Client => (client_cols!(), "id"),
+            Table::Audit => (audit_cols!(), "seq"),
+            Table::Outbox => (outbox_cols!(), "seq"),
         };
         // Audit and outbox rows are keyed by their integer sequence, the others by text ids.
         let numeric = matches!(table, Table::Audit | Table::Outbox);
-        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+        let mut q = Sql::new(&format!(
             "SELECT {cols}, {} AS seq FROM {}",
             if numeric { "id" } else { "''" },
             table.name()
@@ -1171,23 +1272,20 @@ impl Tx for SqliteTx {
                 let n: i64 = a
                     .parse()
                     .map_err(|_| StoreError::Corrupt(format!("{} position {a:?}", table.name())))?;
-                qb.push(" WHERE id > ");
-                qb.push_bind(n);
+                q.push(" WHERE id > ").bind(n);
             } else {
-                qb.push(" WHERE id > ");
-                qb.push_bind(a.to_string());
+                q.push(" WHERE id > ").bind(a.to_string());
             }
         }
-        qb.push(format!(" ORDER BY {key} LIMIT "));
-        qb.push_bind(i64::from(limit));
-        let rows = qb
-            .build()
-            .fetch_all(&mut *self.tx)
-            .await
+        q.push(&format!(" ORDER BY {key} LIMIT "))
+            .bind(i64::from(limit));
+        let mut st = self.c()?.prepare(&q.text).map_err(unavailable)?;
+        let mut rows = st
+            .query(params_from_iter(q.args.iter()))
             .map_err(unavailable)?;
-        let mut records = Vec::with_capacity(rows.len());
+        let mut records = Vec::new();
         let mut last = None;
-        for row in &rows {
+        while let Some(row) = rows.next().map_err(unavailable)? {
             let (record, pos) = match table {
                 Table::PolicyGroup => {
                     let g = group_from(row)?;
@@ -1216,7 +1314,7 @@ impl Tx for SqliteTx {
                 }
                 Table::Audit => {
                     let seq: i64 = row
-                        .try_get("seq")
+                        .get("seq")
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     (Record::Audit(audit_from(row)?), seq.to_string())
                 }
@@ -1233,18 +1331,13 @@ impl Tx for SqliteTx {
     }
 
     async fn count_rows(&mut self, table: Table) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name()))
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(unavailable)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.count(&Sql::new(&format!("SELECT COUNT(*) FROM {}", table.name())))
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let this = *self;
-        match this.tx {
-            Conn::Tx(t) => t.commit().await.map_err(unavailable),
-            Conn::Plain(_) => Ok(()),
+        match *self {
+            SqliteTx::Write(w) => w.commit().await,
+            SqliteTx::Read(_) => Ok(()),
         }
     }
 }

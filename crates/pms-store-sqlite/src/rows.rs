@@ -9,23 +9,20 @@ use pms_domain::model::{
 };
 use pms_domain::outbox::{AggregateType, Channel, OutboxRow, OutboxState};
 use pms_domain::{StoreError, Timestamp};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use rusqlite::types::FromSql;
+use rusqlite::Row;
 
-fn get<T>(row: &SqliteRow, col: &str) -> Result<T, StoreError>
-where
-    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-{
-    row.try_get(col)
+fn get<T: FromSql>(row: &Row<'_>, col: &str) -> Result<T, StoreError> {
+    row.get(col)
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-fn ts(row: &SqliteRow, col: &str) -> Result<Timestamp, StoreError> {
+fn ts(row: &Row<'_>, col: &str) -> Result<Timestamp, StoreError> {
     let s: String = get(row, col)?;
     parse_ts(&s).ok_or_else(|| StoreError::Corrupt(format!("{col}: bad timestamp {s:?}")))
 }
 
-fn ts_opt(row: &SqliteRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
+fn ts_opt(row: &Row<'_>, col: &str) -> Result<Option<Timestamp>, StoreError> {
     let s: Option<String> = get(row, col)?;
     s.map(|s| {
         parse_ts(&s).ok_or_else(|| StoreError::Corrupt(format!("{col}: bad timestamp {s:?}")))
@@ -33,13 +30,13 @@ fn ts_opt(row: &SqliteRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
     .transpose()
 }
 
-fn json(row: &SqliteRow, col: &str) -> Result<Option<serde_json::Value>, StoreError> {
+fn json(row: &Row<'_>, col: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let s: Option<String> = get(row, col)?;
     s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
         .transpose()
 }
 
-pub(crate) fn group_from(row: &SqliteRow) -> Result<PolicyGroup, StoreError> {
+pub(crate) fn group_from(row: &Row<'_>) -> Result<PolicyGroup, StoreError> {
     Ok(PolicyGroup {
         id: get(row, "id")?,
         name: get(row, "name")?,
@@ -53,7 +50,7 @@ pub(crate) fn group_from(row: &SqliteRow) -> Result<PolicyGroup, StoreError> {
     })
 }
 
-pub(crate) fn policy_from(row: &SqliteRow) -> Result<AuthPolicy, StoreError> {
+pub(crate) fn policy_from(row: &Row<'_>) -> Result<AuthPolicy, StoreError> {
     Ok(AuthPolicy {
         id: get(row, "id")?,
         policy_group_id: get(row, "policy_group_id")?,
@@ -73,7 +70,7 @@ pub(crate) fn policy_from(row: &SqliteRow) -> Result<AuthPolicy, StoreError> {
     })
 }
 
-pub(crate) fn partner_from(row: &SqliteRow) -> Result<Partner, StoreError> {
+pub(crate) fn partner_from(row: &Row<'_>) -> Result<Partner, StoreError> {
     let status: String = get(row, "approval_status")?;
     Ok(Partner {
         id: get(row, "id")?,
@@ -95,12 +92,12 @@ pub(crate) fn partner_from(row: &SqliteRow) -> Result<Partner, StoreError> {
     })
 }
 
-fn mapping_status(row: &SqliteRow) -> Result<MappingStatus, StoreError> {
+fn mapping_status(row: &Row<'_>) -> Result<MappingStatus, StoreError> {
     let s: String = get(row, "status_code")?;
     MappingStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("status_code {s:?}")))
 }
 
-pub(crate) fn mapping_from(row: &SqliteRow) -> Result<MappingRequest, StoreError> {
+pub(crate) fn mapping_from(row: &Row<'_>) -> Result<MappingRequest, StoreError> {
     Ok(MappingRequest {
         id: get(row, "id")?,
         partner_id: get(row, "partner_id")?,
@@ -115,7 +112,7 @@ pub(crate) fn mapping_from(row: &SqliteRow) -> Result<MappingRequest, StoreError
     })
 }
 
-pub(crate) fn policy_summary_from(row: &SqliteRow) -> Result<PolicySummary, StoreError> {
+pub(crate) fn policy_summary_from(row: &Row<'_>) -> Result<PolicySummary, StoreError> {
     let schema: Option<String> = get(row, "schema_url")?;
     let active: bool = get(row, "is_active")?;
     Ok(PolicySummary {
@@ -133,7 +130,7 @@ pub(crate) fn policy_summary_from(row: &SqliteRow) -> Result<PolicySummary, Stor
     })
 }
 
-pub(crate) fn summary_from(row: &SqliteRow) -> Result<MappingSummary, StoreError> {
+pub(crate) fn summary_from(row: &Row<'_>) -> Result<MappingSummary, StoreError> {
     let approval: String = get(row, "approval_status")?;
     let active: bool = get(row, "is_active")?;
     let partner_status = match (ApprovalStatus::parse(&approval), active) {
@@ -161,7 +158,7 @@ pub(crate) fn summary_from(row: &SqliteRow) -> Result<MappingSummary, StoreError
     })
 }
 
-pub(crate) fn audit_from(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
+pub(crate) fn audit_from(row: &Row<'_>) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
         at: ts(row, "at")?,
         actor: get(row, "actor")?,
@@ -175,12 +172,12 @@ pub(crate) fn audit_from(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
 }
 
 /// A JSON column holding a value of type `T` (a list of strings, the name map).
-fn json_of<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Result<T, StoreError> {
+fn json_of<T: serde::de::DeserializeOwned>(row: &Row<'_>, col: &str) -> Result<T, StoreError> {
     let s: String = get(row, col)?;
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-fn client_status(row: &SqliteRow) -> Result<ClientStatus, StoreError> {
+fn client_status(row: &Row<'_>) -> Result<ClientStatus, StoreError> {
     let s: String = get(row, "status")?;
     match s.as_str() {
         "ACTIVE" => Ok(ClientStatus::Active),
@@ -189,7 +186,7 @@ fn client_status(row: &SqliteRow) -> Result<ClientStatus, StoreError> {
     }
 }
 
-pub(crate) fn client_from(row: &SqliteRow) -> Result<OidcClient, StoreError> {
+pub(crate) fn client_from(row: &Row<'_>) -> Result<OidcClient, StoreError> {
     Ok(OidcClient {
         id: get(row, "id")?,
         name: get(row, "name")?,
@@ -212,7 +209,7 @@ pub(crate) fn client_from(row: &SqliteRow) -> Result<OidcClient, StoreError> {
     })
 }
 
-pub(crate) fn client_summary_from(row: &SqliteRow) -> Result<ClientSummary, StoreError> {
+pub(crate) fn client_summary_from(row: &Row<'_>) -> Result<ClientSummary, StoreError> {
     Ok(ClientSummary {
         partner_id: get(row, "rp_id")?,
         org_name: get(row, "org_name")?,
@@ -230,12 +227,12 @@ pub(crate) fn client_summary_from(row: &SqliteRow) -> Result<ClientSummary, Stor
 }
 
 /// An enum column: the stored text parsed, anything else [`StoreError::Corrupt`].
-fn parsed<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+fn parsed<T>(row: &Row<'_>, col: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     let s: String = get(row, col)?;
     parse(&s).ok_or_else(|| StoreError::Corrupt(format!("{col} {s:?}")))
 }
 
-pub(crate) fn outbox_from(row: &SqliteRow) -> Result<OutboxRow, StoreError> {
+pub(crate) fn outbox_from(row: &Row<'_>) -> Result<OutboxRow, StoreError> {
     let attempts = get::<i64>(row, "attempts")?;
     Ok(OutboxRow {
         id: get(row, "id")?,
@@ -255,5 +252,14 @@ pub(crate) fn outbox_from(row: &SqliteRow) -> Result<OutboxRow, StoreError> {
         delivered_at: ts_opt(row, "delivered_at")?,
         created_at: ts(row, "created_at")?,
         last_error: get(row, "last_error")?,
+    })
+}
+
+pub(crate) fn client_view_from(row: &Row<'_>) -> Result<pms_domain::store::ClientView, StoreError> {
+    Ok(pms_domain::store::ClientView {
+        client: client_from(row)?,
+        policy_name: get(row, "policy_name")?,
+        reader_owns_any: get(row, "owns_any")?,
+        reader_owns_partner: get(row, "owns_rp")?,
     })
 }
