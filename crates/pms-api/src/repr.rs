@@ -5,6 +5,8 @@ use crate::wire::{ts, ts_opt};
 use pms_domain::list::{ClientSummary, MappingSummary, PolicySummary};
 use pms_domain::model::{AuthPolicy, OidcClient, Partner, PolicyGroup, PolicyState};
 use pms_domain::outbox::{channel_status, Channel, ChannelStatus, DeliveryState, OutboxRow};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// The `PolicyGroup` object of group reads.
@@ -121,16 +123,85 @@ pub fn delivery(rows: &[OutboxRow]) -> Value {
     })
 }
 
-/// `ClientDetail`. The public key is a JSON *text*, as MOSIP returns it.
-pub fn client(c: &OidcClient, policy_name: Option<&str>, rows: &[OutboxRow]) -> Value {
-    json!({
-        "id": c.id, "name": c.name, "clientNameLangMap": c.name_lang_map, "policyId": c.policy_id,
-        "policyName": policy_name.unwrap_or(""), "relyingPartyId": c.rp_id, "logoUri": c.logo_uri,
-        "redirectUris": c.redirect_uris, "publicKey": c.public_key, "claims": c.claims,
-        "acrValues": c.acr_values, "status": c.status.as_str(), "grantTypes": c.grant_types,
-        "clientAuthMethods": c.client_auth_methods, "createdDateTime": ts(&c.cr_dtimes),
-        "updatedDateTime": ts_opt(&c.upd_dtimes), "delivery": delivery(rows),
-    })
+/// `ClientDetail`. The public key is a JSON *text*, as MOSIP returns it. Serialised straight
+/// from the stored client (the hot read path builds no `Value` tree).
+pub fn client(c: OidcClient, policy_name: Option<String>, rows: &[OutboxRow]) -> ClientDetail {
+    ClientDetail {
+        esignet: channel_status(rows, Channel::Esignet),
+        websub: channel_status(rows, Channel::Websub),
+        client: c,
+        policy_name,
+    }
+}
+
+pub struct ClientDetail {
+    client: OidcClient,
+    policy_name: Option<String>,
+    esignet: ChannelStatus,
+    websub: ChannelStatus,
+}
+
+impl Serialize for ClientDetail {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let c = &self.client;
+        let mut s = ser.serialize_struct("ClientDetail", 17)?;
+        s.serialize_field("id", &c.id)?;
+        s.serialize_field("name", &c.name)?;
+        s.serialize_field("clientNameLangMap", &c.name_lang_map)?;
+        s.serialize_field("policyId", &c.policy_id)?;
+        s.serialize_field("policyName", self.policy_name.as_deref().unwrap_or(""))?;
+        s.serialize_field("relyingPartyId", &c.rp_id)?;
+        s.serialize_field("logoUri", &c.logo_uri)?;
+        s.serialize_field("redirectUris", &c.redirect_uris)?;
+        s.serialize_field("publicKey", &c.public_key)?;
+        s.serialize_field("claims", &c.claims)?;
+        s.serialize_field("acrValues", &c.acr_values)?;
+        s.serialize_field("status", c.status.as_str())?;
+        s.serialize_field("grantTypes", &c.grant_types)?;
+        s.serialize_field("clientAuthMethods", &c.client_auth_methods)?;
+        s.serialize_field("createdDateTime", &Ts(&c.cr_dtimes))?;
+        s.serialize_field("updatedDateTime", &c.upd_dtimes.as_ref().map(Ts))?;
+        s.serialize_field(
+            "delivery",
+            &DeliveryRepr {
+                esignet: ChannelRepr(&self.esignet),
+                websub: ChannelRepr(&self.websub),
+            },
+        )?;
+        s.end()
+    }
+}
+
+/// A timestamp in the wire format, written without an intermediate `Value`.
+struct Ts<'a>(&'a pms_domain::Timestamp);
+
+impl Serialize for Ts<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(&pms_domain::clock::format_ts(self.0))
+    }
+}
+
+#[derive(Serialize)]
+struct DeliveryRepr<'a> {
+    esignet: ChannelRepr<'a>,
+    websub: ChannelRepr<'a>,
+}
+
+/// One channel of `delivery`, the same members as [`channel`].
+struct ChannelRepr<'a>(&'a ChannelStatus);
+
+impl Serialize for ChannelRepr<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut s = ser.serialize_struct("ChannelStatus", 6)?;
+        s.serialize_field("state", c.state.as_str())?;
+        s.serialize_field("pendingItems", &c.pending_items)?;
+        s.serialize_field("attempts", &c.attempts)?;
+        s.serialize_field("lastAttemptAt", &c.last_attempt_at.as_ref().map(Ts))?;
+        s.serialize_field("nextAttemptAt", &c.next_attempt_at.as_ref().map(Ts))?;
+        s.serialize_field("lastError", &c.last_error)?;
+        s.end()
+    }
 }
 
 /// The response of `POST /oauth/client/{id}/redeliver`.

@@ -6,6 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pms_domain::clock::format_ts;
 use pms_domain::{DomainError, StoreError, Timestamp};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// One entry of `errors`.
@@ -342,28 +343,54 @@ impl Echo {
         }
     }
 
-    fn envelope(&self, now: Timestamp, response: Value, errors: Value, auth: bool) -> Value {
+    /// The envelope around `response`, serialised straight to bytes (no intermediate
+    /// `Value` tree: building one was a fifth of a client read's CPU).
+    fn envelope<T: Serialize, E: Serialize>(
+        &self,
+        now: Timestamp,
+        response: &T,
+        errors: &E,
+        auth: bool,
+    ) -> Result<Vec<u8>, serde_json::Error> {
         let time = format_ts(&now);
         match (self.kind, auth) {
-            (Kind::V2(id), false) => json!({
-                "id": id, "version": "1.0", "responseTime": time, "metadata": null,
-                "response": response, "errors": errors,
+            (Kind::V2(id), false) => serde_json::to_vec(&EnvelopeV2 {
+                id: &Value::String(id.to_string()),
+                version: &Value::String("1.0".into()),
+                response_time: &time,
+                metadata: (),
+                response,
+                errors,
             }),
-            (_, true) => json!({
-                "id": null, "version": null, "responsetime": time, "metadata": null,
-                "response": response, "errors": errors,
+            (_, true) => serde_json::to_vec(&EnvelopeV1 {
+                id: &Value::Null,
+                version: &Value::Null,
+                responsetime: &time,
+                metadata: (),
+                response,
+                errors,
             }),
-            (Kind::V1, false) => json!({
-                "id": self.id, "version": self.version, "responsetime": time, "metadata": null,
-                "response": response, "errors": errors,
+            (Kind::V1, false) => serde_json::to_vec(&EnvelopeV1 {
+                id: &self.id,
+                version: &self.version,
+                responsetime: &time,
+                metadata: (),
+                response,
+                errors,
             }),
         }
     }
 
     /// Renders the outcome of a handler.
-    pub fn respond(&self, now: Timestamp, result: Result<Value, ApiError>) -> Response {
+    pub fn respond<T: Serialize>(&self, now: Timestamp, result: Result<T, ApiError>) -> Response {
         match result {
-            Ok(v) => json_response(StatusCode::OK, &self.envelope(now, v, json!([]), false)),
+            Ok(v) => match self.envelope(now, &v, &[(); 0], false) {
+                Ok(body) => json_bytes(StatusCode::OK, body),
+                Err(e) => self.error_response(
+                    now,
+                    ApiError::internal(format!("response not serialisable: {e}")),
+                ),
+            },
             Err(e) => self.error_response(now, e),
         }
     }
@@ -377,10 +404,11 @@ impl Echo {
             .iter()
             .map(|x| json!({ "errorCode": x.code, "message": x.message }))
             .collect();
-        let mut resp = json_response(
-            e.status,
-            &self.envelope(now, Value::Null, Value::Array(errors), e.auth),
-        );
+        // Values and text only: serialising cannot fail.
+        let body = self
+            .envelope(now, &Value::Null, &errors, e.auth)
+            .unwrap_or_default();
+        let mut resp = json_bytes(e.status, body);
         if e.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -389,16 +417,43 @@ impl Echo {
     }
 }
 
-pub fn json_response(status: StatusCode, body: &Value) -> Response {
+/// The V1 envelope (and the one of authentication failures).
+#[derive(Serialize)]
+struct EnvelopeV1<'a, T, E> {
+    id: &'a Value,
+    version: &'a Value,
+    responsetime: &'a str,
+    metadata: (),
+    response: &'a T,
+    errors: &'a E,
+}
+
+/// The V2 envelope: `responseTime`, fixed id and version.
+#[derive(Serialize)]
+struct EnvelopeV2<'a, T, E> {
+    id: &'a Value,
+    version: &'a Value,
+    #[serde(rename = "responseTime")]
+    response_time: &'a str,
+    metadata: (),
+    response: &'a T,
+    errors: &'a E,
+}
+
+fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
     (
         status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body.to_string(),
+        body,
     )
         .into_response()
+}
+
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    json_bytes(status, serde_json::to_vec(body).unwrap_or_default())
 }
 
 /// A timestamp in the wire format.

@@ -60,7 +60,9 @@ pub fn truncate_to_millis(t: Timestamp) -> Timestamp {
 /// MOSIP's wire format `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`; also the stored form, which sorts
 /// lexicographically in time order.
 pub fn format_ts(t: &Timestamp) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    // The same text as `%Y-%m-%dT%H:%M:%S%.3fZ` for every four-digit year, without parsing a
+    // format string on every call (timestamps are on every response).
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Parses exactly `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (three fraction digits, literal `Z`, a real
@@ -94,6 +96,26 @@ mod tests {
     fn round_trips_the_wire_format() {
         let t = parse_ts("2025-07-01T10:15:30.123Z").unwrap();
         assert_eq!(format_ts(&t), "2025-07-01T10:15:30.123Z");
+    }
+
+    #[test]
+    fn formats_like_the_wire_pattern() {
+        for text in [
+            "0001-01-01T00:00:00.000Z",
+            "1999-12-31T23:59:59.999Z",
+            "2026-11-28T03:04:05.007Z",
+            "9999-12-31T23:59:59.000Z",
+        ] {
+            let t = parse_ts(text).unwrap();
+            assert_eq!(format_ts(&t), text);
+            assert_eq!(
+                format_ts(&t),
+                t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+            );
+        }
+        // Sub-millisecond parts (never stored) are cut, not rounded, like the pattern.
+        let t = parse_ts("2026-11-28T03:04:05.007Z").unwrap() + chrono::Duration::microseconds(999);
+        assert_eq!(format_ts(&t), "2026-11-28T03:04:05.007Z");
     }
 
     #[test]

@@ -341,6 +341,7 @@ macro_rules! audit_cols {
         "at, actor, action, entity_type, entity_id, before, after, correlation_id"
     };
 }
+/// `rows::client_from` reads these by position: keep the order.
 macro_rules! client_cols {
     () => {
         "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes, version"

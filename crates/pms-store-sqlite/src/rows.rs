@@ -171,41 +171,62 @@ pub(crate) fn audit_from(row: &Row<'_>) -> Result<AuditRecord, StoreError> {
     })
 }
 
+/// Column `i` (named `col` in errors), read by position.
+fn at<T: FromSql>(row: &Row<'_>, i: usize, col: &str) -> Result<T, StoreError> {
+    row.get(i)
+        .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
 /// A JSON column holding a value of type `T` (a list of strings, the name map).
-fn json_of<T: serde::de::DeserializeOwned>(row: &Row<'_>, col: &str) -> Result<T, StoreError> {
-    let s: String = get(row, col)?;
+fn json_at<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    i: usize,
+    col: &str,
+) -> Result<T, StoreError> {
+    let s: String = at(row, i, col)?;
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-fn client_status(row: &Row<'_>) -> Result<ClientStatus, StoreError> {
-    let s: String = get(row, "status")?;
-    match s.as_str() {
+fn ts_at(row: &Row<'_>, i: usize, col: &str) -> Result<Option<Timestamp>, StoreError> {
+    let s: Option<String> = at(row, i, col)?;
+    s.map(|s| {
+        parse_ts(&s).ok_or_else(|| StoreError::Corrupt(format!("{col}: bad timestamp {s:?}")))
+    })
+    .transpose()
+}
+
+fn client_status(s: &str) -> Result<ClientStatus, StoreError> {
+    match s {
         "ACTIVE" => Ok(ClientStatus::Active),
         "INACTIVE" => Ok(ClientStatus::Inactive),
         _ => Err(StoreError::Corrupt(format!("client status {s:?}"))),
     }
 }
 
+/// A client from the 18 columns of `client_cols!()` (lib.rs), read by position: this is the
+/// hottest row, and a lookup by name searches the column names each time.
 pub(crate) fn client_from(row: &Row<'_>) -> Result<OidcClient, StoreError> {
+    let status: String = at(row, 12, "status")?;
     Ok(OidcClient {
-        id: get(row, "id")?,
-        name: get(row, "name")?,
-        name_lang_map: json_of(row, "name_lang_map")?,
-        rp_id: get(row, "rp_id")?,
-        policy_id: get(row, "policy_id")?,
-        logo_uri: get(row, "logo_uri")?,
-        redirect_uris: json_of(row, "redirect_uris")?,
-        public_key: get(row, "public_key")?,
-        claims: json_of(row, "claims")?,
-        acr_values: json_of(row, "acr_values")?,
-        grant_types: json_of(row, "grant_types")?,
-        client_auth_methods: json_of(row, "client_auth_methods")?,
-        status: client_status(row)?,
-        cr_by: get(row, "cr_by")?,
-        cr_dtimes: ts(row, "cr_dtimes")?,
-        upd_by: get(row, "upd_by")?,
-        upd_dtimes: ts_opt(row, "upd_dtimes")?,
-        version: get(row, "version")?,
+        id: at(row, 0, "id")?,
+        name: at(row, 1, "name")?,
+        name_lang_map: json_at(row, 2, "name_lang_map")?,
+        rp_id: at(row, 3, "rp_id")?,
+        policy_id: at(row, 4, "policy_id")?,
+        logo_uri: at(row, 5, "logo_uri")?,
+        redirect_uris: json_at(row, 6, "redirect_uris")?,
+        public_key: at(row, 7, "public_key")?,
+        claims: json_at(row, 8, "claims")?,
+        acr_values: json_at(row, 9, "acr_values")?,
+        grant_types: json_at(row, 10, "grant_types")?,
+        client_auth_methods: json_at(row, 11, "client_auth_methods")?,
+        status: client_status(&status)?,
+        cr_by: at(row, 13, "cr_by")?,
+        cr_dtimes: ts_at(row, 14, "cr_dtimes")?
+            .ok_or_else(|| StoreError::Corrupt("cr_dtimes: missing".into()))?,
+        upd_by: at(row, 15, "upd_by")?,
+        upd_dtimes: ts_at(row, 16, "upd_dtimes")?,
+        version: at(row, 17, "version")?,
     })
 }
 
@@ -220,7 +241,7 @@ pub(crate) fn client_summary_from(row: &Row<'_>) -> Result<ClientSummary, StoreE
         policy_description: get(row, "policy_desc")?,
         client_id: get(row, "id")?,
         client_name: get(row, "name")?,
-        status: client_status(row)?,
+        status: client_status(&get::<String>(row, "status")?)?,
         created: ts(row, "cr_dtimes")?,
         updated: ts_opt(row, "upd_dtimes")?,
     })
@@ -258,8 +279,8 @@ pub(crate) fn outbox_from(row: &Row<'_>) -> Result<OutboxRow, StoreError> {
 pub(crate) fn client_view_from(row: &Row<'_>) -> Result<pms_domain::store::ClientView, StoreError> {
     Ok(pms_domain::store::ClientView {
         client: client_from(row)?,
-        policy_name: get(row, "policy_name")?,
-        reader_owns_any: get(row, "owns_any")?,
-        reader_owns_partner: get(row, "owns_rp")?,
+        policy_name: at(row, 18, "policy_name")?,
+        reader_owns_any: at(row, 19, "owns_any")?,
+        reader_owns_partner: at(row, 20, "owns_rp")?,
     })
 }

@@ -234,7 +234,7 @@ async fn read(st: AppState, caller: Caller, id: String) -> Response {
         let mut tx = st.store.read().await?;
         let (client, policy_name) = clients::get(tx.as_mut(), &ctx, &id).await?;
         let rows = clients::deliveries(tx.as_mut(), &client.id).await?;
-        Ok(repr::client(&client, policy_name.as_deref(), &rows))
+        Ok(repr::client(client, policy_name, &rows))
     }
     .await;
     echo.respond(st.clock.now(), res)
