@@ -226,63 +226,70 @@ pub fn client_data(c: &OidcClient) -> Value {
             "clientAuthMethods": c.client_auth_methods })
 }
 
+/// The WebSub event of one domain event (downstream.md §4).
+fn websub_event(ctx: &Ctx, e: &DomainEvent) -> Value {
+    match e {
+        DomainEvent::ClientCreated {
+            client,
+            partner,
+            policy,
+            ..
+        } => event(
+            TOPIC_CLIENT_CREATED,
+            CLIENT_TYPE,
+            ctx.now,
+            json!({ "partnerData": partner_data(partner), "policyData": policy_data(policy),
+                    "clientData": client_data(client) }),
+        ),
+        DomainEvent::ClientUpdated { client } => event(
+            TOPIC_CLIENT_UPDATED,
+            CLIENT_TYPE,
+            ctx.now,
+            json!({ "clientData": client_data(client) }),
+        ),
+        DomainEvent::PartnerUpdated { partner } => event(
+            TOPIC_PARTNER_UPDATED,
+            CLIENT_TYPE,
+            ctx.now,
+            json!({ "partnerData": partner_data(partner) }),
+        ),
+        DomainEvent::PolicyUpdated { policy } => event(
+            TOPIC_POLICY_UPDATED,
+            POLICY_TYPE,
+            ctx.now,
+            json!({ "policyData": policy_data(policy) }),
+        ),
+    }
+}
+
 /// Writes the outbox rows of `events` (downstream.md §1) in the caller's transaction, for the
 /// targets `ctx.outbox` names.
 pub async fn record(tx: &mut dyn Tx, ctx: &Ctx, events: &[DomainEvent]) -> Result<(), DomainError> {
     let targets = ctx.outbox;
+    if !targets.esignet && !targets.websub {
+        return Ok(());
+    }
     for e in events {
-        let (aggregate_type, aggregate_id, esignet, websub) = match e {
-            DomainEvent::ClientCreated {
-                client,
-                partner,
-                policy,
-                ..
-            } => (
+        let (aggregate_type, aggregate_id, esignet) = match e {
+            DomainEvent::ClientCreated { client, .. } => (
                 AggregateType::Client,
                 client.id.clone(),
                 Some((OP_CREATE, client.version)),
-                Some(event(
-                    TOPIC_CLIENT_CREATED,
-                    CLIENT_TYPE,
-                    ctx.now,
-                    json!({ "partnerData": partner_data(partner), "policyData": policy_data(policy),
-                            "clientData": client_data(client) }),
-                )),
             ),
             DomainEvent::ClientUpdated { client } => (
                 AggregateType::Client,
                 client.id.clone(),
                 Some((OP_UPDATE, client.version)),
-                Some(event(
-                    TOPIC_CLIENT_UPDATED,
-                    CLIENT_TYPE,
-                    ctx.now,
-                    json!({ "clientData": client_data(client) }),
-                )),
             ),
-            DomainEvent::PartnerUpdated { partner } => (
-                AggregateType::Partner,
-                partner.id.clone(),
-                None,
-                Some(event(
-                    TOPIC_PARTNER_UPDATED,
-                    CLIENT_TYPE,
-                    ctx.now,
-                    json!({ "partnerData": partner_data(partner) }),
-                )),
-            ),
-            DomainEvent::PolicyUpdated { policy } => (
-                AggregateType::Policy,
-                policy.id.clone(),
-                None,
-                Some(event(
-                    TOPIC_POLICY_UPDATED,
-                    POLICY_TYPE,
-                    ctx.now,
-                    json!({ "policyData": policy_data(policy) }),
-                )),
-            ),
+            DomainEvent::PartnerUpdated { partner } => {
+                (AggregateType::Partner, partner.id.clone(), None)
+            }
+            DomainEvent::PolicyUpdated { policy } => {
+                (AggregateType::Policy, policy.id.clone(), None)
+            }
         };
+        // The event document is only built for a hub that will receive it.
+        let websub = targets.websub.then(|| websub_event(ctx, e));
         let mut depends_on = None;
         if let (true, Some((op, version))) = (targets.esignet, esignet) {
             let id = tx

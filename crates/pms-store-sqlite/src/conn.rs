@@ -28,6 +28,12 @@ pub(crate) fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// Runs one statement from the connection's statement cache (`execute_batch` would parse it
+/// again on every call; these run several times per write).
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Opens one connection with the settings every connection of the store uses.
 pub(crate) fn open(path: &Path, busy: Duration) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -141,7 +147,7 @@ impl Db {
                 let _ = w.conn.execute_batch("ROLLBACK");
             }
             let (mut back, r) = tokio::task::spawn_blocking(move || {
-                let r = w.conn.execute_batch("BEGIN IMMEDIATE");
+                let r = run(&w.conn, "BEGIN IMMEDIATE");
                 (w, r)
             })
             .await
@@ -152,7 +158,7 @@ impl Db {
             back.members = 0;
             w = back;
         }
-        if let Err(e) = w.conn.execute_batch("SAVEPOINT op") {
+        if let Err(e) = run(&w.conn, "SAVEPOINT op") {
             if w.conn.is_autocommit() {
                 w.abandon(&e.to_string());
             }
@@ -209,7 +215,7 @@ impl WriteTurn {
                 "write turn already finished".into(),
             ));
         };
-        if let Err(e) = w.conn.execute_batch("RELEASE op") {
+        if let Err(e) = run(&w.conn, "RELEASE op") {
             let why = e.to_string();
             if w.conn.is_autocommit() {
                 w.abandon(&why);
@@ -254,7 +260,8 @@ impl WriteTurn {
 }
 
 fn rollback_op(w: &mut Writer) {
-    let _ = w.conn.execute_batch("ROLLBACK TO op; RELEASE op");
+    let _ = run(&w.conn, "ROLLBACK TO op");
+    let _ = run(&w.conn, "RELEASE op");
 }
 
 /// Commits the open group (fsync on the blocking pool) and tells its members. The outcome is
@@ -264,7 +271,7 @@ async fn commit_group(mut w: OwnedMutexGuard<Writer>) -> Result<(), StoreError> 
     let group = w.group.take();
     w.members = 0;
     let result = tokio::task::spawn_blocking(move || {
-        let r = w.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        let r = run(&w.conn, "COMMIT").map_err(|e| e.to_string());
         if r.is_err() && !w.conn.is_autocommit() {
             let _ = w.conn.execute_batch("ROLLBACK");
         }
