@@ -45,7 +45,10 @@ pub(crate) fn open(path: &Path, busy: Duration) -> Result<Connection, StoreError
     conn.busy_timeout(busy).map_err(unavailable)?;
     // FULL: a commit acknowledged to a caller survives a power loss, not only a crash.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        // temp_store: each write runs in a savepoint, whose statement journal would otherwise
+        // be a temporary file.
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;",
     )
     .map_err(unavailable)?;
     conn.set_prepared_statement_cache_capacity(64);
