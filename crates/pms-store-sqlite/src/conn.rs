@@ -136,6 +136,19 @@ impl Db {
         })
     }
 
+    /// Folds the WAL into the database file (at shutdown), once no group is open: the next
+    /// start then reads one file. Best effort; the WAL is as safe as the file.
+    pub(crate) async fn checkpoint(&self) {
+        let w = self.writer.clone().lock_owned().await;
+        if w.group.is_some() {
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = w.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        })
+        .await;
+    }
+
     /// Waits for the writer's turn and opens a savepoint for one operation.
     pub(crate) async fn write(self: &Arc<Self>) -> Result<WriteTurn, StoreError> {
         let mut w = tokio::time::timeout(self.turn_timeout, self.writer.clone().lock_owned())

@@ -152,8 +152,9 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
-        // Every connection closes when its last user drops it; an open group always has a
-        // member waiting to commit it.
+        // Connections close when the store is dropped; an open group always has a member
+        // waiting to commit it.
+        self.db.checkpoint().await;
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

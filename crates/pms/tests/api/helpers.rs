@@ -156,7 +156,7 @@ impl TestDb {
                         .strings(&format!("SELECT name FROM pragma_table_info('{table}')"))
                         .await;
                     format!(
-                        "SELECT json_group_array(json_array({})) FROM (SELECT * FROM {table} ORDER BY rowid)",
+                        "SELECT json_group_array(json_array({})) FROM (SELECT * FROM {table} ORDER BY id)",
                         cols.join(", ")
                     )
                 }
