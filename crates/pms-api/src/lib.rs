@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod client_input;
 pub mod input;
+pub mod jwk;
 pub mod metrics;
 pub mod openapi;
 pub mod repr;

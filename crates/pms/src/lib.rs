@@ -4,13 +4,14 @@
 
 pub mod config;
 pub mod copy;
-pub mod jwk;
 
 use anyhow::Context;
 use axum::extract::Request;
 use config::{AuthMode, Config, DatabaseUrl};
 use pms_api::auth::{AuthSettings, Authenticator};
 use pms_api::client_input::ClientFieldRules;
+/// PEM → JWK lives in `pms-api` (the portal converts uploaded PEM files with it too).
+pub use pms_api::jwk;
 use pms_api::{ApiSettings, AppState, Services};
 use pms_delivery::{DeliveryMetrics, DeliverySettings, ServiceTokenSettings, TokenMode, Worker};
 use pms_domain::claims::{ClaimsMapping, DEFAULT_AMR_ACR_MAPPING, DEFAULT_IDENTITY_MAPPING};
