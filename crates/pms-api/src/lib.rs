@@ -11,6 +11,7 @@ pub mod input;
 pub mod jwk;
 pub mod metrics;
 pub mod openapi;
+pub mod portal;
 pub mod repr;
 pub mod roles;
 mod routes;

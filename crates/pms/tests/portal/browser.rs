@@ -1,0 +1,1 @@
+//! The journey in headless Chromium (see the module doc of `main.rs`).
