@@ -77,9 +77,9 @@ pub async fn partners(State(p): St, user: User, Query(q): Query<Params>) -> Resp
                     td data-label="Status" { (state_badge(x.status_label())) }
                     td data-label="Action" {
                         @if x.is_active {
-                            (layout::action(&user, &format!("{PREFIX}/admin/partners/{}/status", x.id), "Deactivate", &[("status", "De-Active")], "danger"))
+                            (layout::action(&user, &format!("{PREFIX}/admin/partners/{}/status", x.id), "Deactivate", &x.id, &[("status", "De-Active")], "danger"))
                         } @else if !x.is_deactivated() {
-                            (layout::action(&user, &format!("{PREFIX}/admin/partners/{}/status", x.id), "Activate", &[("status", "Active")], ""))
+                            (layout::action(&user, &format!("{PREFIX}/admin/partners/{}/status", x.id), "Activate", &x.id, &[("status", "Active")], ""))
                         } @else { "—" }
                     }
                 }
@@ -194,9 +194,9 @@ pub async fn mappings(State(p): St, user: User, Query(q): Query<Params>) -> Resp
                     td data-label="Requested" { (m.created.format("%Y-%m-%d %H:%M")) }
                     td data-label="Decision" {
                         @if m.status == MappingStatus::InProgress && may_decide {
-                            (layout::action(&user, &format!("{PREFIX}/admin/mappings/{}/decision", m.id), "Approve", &[("status", "Approved")], ""))
+                            (layout::action(&user, &format!("{PREFIX}/admin/mappings/{}/decision", m.id), "Approve", &format!("{} for {}", m.policy_name, m.partner_id), &[("status", "Approved")], ""))
                             " "
-                            (layout::action(&user, &format!("{PREFIX}/admin/mappings/{}/decision", m.id), "Reject", &[("status", "Rejected")], "danger"))
+                            (layout::action(&user, &format!("{PREFIX}/admin/mappings/{}/decision", m.id), "Reject", &format!("{} for {}", m.policy_name, m.partner_id), &[("status", "Rejected")], "danger"))
                         } @else { "—" }
                     }
                 }
@@ -382,7 +382,7 @@ pub async fn deliveries(State(p): St, user: User, Query(q): Query<Params>) -> Re
                         td data-label="Partner" { span.id { (c.partner_id) } }
                         td data-label="Failure" { @for (ch, e) in errs { strong { (ch.as_str()) } ": " (e) br; } }
                         td data-label="Action" {
-                            (layout::action(&user, &format!("{PREFIX}/admin/clients/{}/redeliver", c.client_id), "Redeliver", &[], ""))
+                            (layout::action(&user, &format!("{PREFIX}/admin/clients/{}/redeliver", c.client_id), "Redeliver", &c.client_name, &[], ""))
                         }
                     }
                 } }

@@ -5,7 +5,7 @@ use super::{layout, session, St};
 use crate::wire::ApiError;
 use crate::AppState;
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, MatchedPath, Multipart, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -87,7 +87,13 @@ async fn parse(content_type: &str, bytes: axum::body::Bytes) -> Result<Form, Str
 /// before any handler runs; a refused request changes nothing. The parsed [`Form`] is handed to
 /// the handler as an extension.
 pub async fn csrf(State(p): St, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+    // The 404 of unknown pages changes nothing and needs no token (so the dev sign-in page
+    // answers 404 to any method outside dev mode).
+    let unknown = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|m| m.as_str() == super::UNKNOWN);
+    if req.method() != Method::POST || unknown {
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
@@ -111,6 +117,18 @@ pub async fn csrf(State(p): St, req: Request, next: Next) -> Response {
             return layout::error_page(None, StatusCode::BAD_REQUEST, "Unreadable form", &e);
         }
     };
+    if form
+        .fields
+        .iter()
+        .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return layout::error_page(
+            None,
+            StatusCode::BAD_REQUEST,
+            "Unreadable form",
+            "A field contains a NUL character, which cannot be stored. Nothing was changed.",
+        );
+    }
     if !session::csrf_ok(&p, &parts.headers, form.get("csrf")) {
         tracing::info!(path = %parts.uri.path(), "portal: POST refused, missing or invalid CSRF token");
         return layout::error_page(

@@ -75,6 +75,7 @@ pub fn flash(key: Option<&str>) -> Markup {
         Some("rejected") => "The request is rejected.",
         Some("redelivered") => "The failed deliveries are queued again.",
         Some("group") => "The policy group is created.",
+        Some("group-deactivated") => "The policy group is deactivated.",
         Some("policy") => "The draft policy is saved.",
         Some("published") => "The policy is published.",
         Some("policy-deactivated") => "The policy is deactivated.",
@@ -215,13 +216,21 @@ pub fn csrf(u: &User) -> Markup {
     html! { input type="hidden" name="csrf" value=(u.csrf); }
 }
 
-/// A one-button POST form (actions in tables).
-pub fn action(u: &User, path: &str, label: &str, fields: &[(&str, &str)], class: &str) -> Markup {
+/// A one-button POST form (actions in tables); `what` names the row for screen readers
+/// ("Approve" alone is ambiguous in a list).
+pub fn action(
+    u: &User,
+    path: &str,
+    label: &str,
+    what: &str,
+    fields: &[(&str, &str)],
+    class: &str,
+) -> Markup {
     html! {
         form.inline method="post" action=(path) {
             (csrf(u))
             @for (n, v) in fields { input type="hidden" name=(n) value=(v); }
-            button type="submit" class=(class) { (label) }
+            button type="submit" class=(class) aria-label={(label) " " (what)} { (label) }
         }
     }
 }

@@ -32,7 +32,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
@@ -145,6 +145,10 @@ pub fn router(app: AppState, settings: PortalSettings) -> Result<Router, String>
             get(policy::groups).post(policy::create_group),
         )
         .route(
+            &p("/policy/groups/{id}/deactivate"),
+            post(policy::deactivate_group),
+        )
+        .route(
             &p("/policy/policies"),
             get(policy::policies).post(policy::create_policy),
         )
@@ -159,6 +163,8 @@ pub fn router(app: AppState, settings: PortalSettings) -> Result<Router, String>
             get(session::dev_sign_in_form).post(session::dev_sign_in),
         );
     }
+    // Any other page under /portal (the dev sign-in page too, outside dev mode): an HTML 404.
+    r = r.route(UNKNOWN, any(not_found));
     Ok(
         r.layer(middleware::from_fn_with_state(portal.clone(), forms::csrf))
             .layer(middleware::from_fn_with_state(
@@ -167,6 +173,18 @@ pub fn router(app: AppState, settings: PortalSettings) -> Result<Router, String>
             ))
             .layer(middleware::from_fn(security_headers))
             .with_state(portal),
+    )
+}
+
+/// The route of every other path under `/portal`.
+pub(crate) const UNKNOWN: &str = "/portal/{*rest}";
+
+async fn not_found() -> Response {
+    layout::error_page(
+        None,
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no such page.",
     )
 }
 

@@ -258,6 +258,15 @@ pub(crate) fn parse<T>(
     read: impl FnOnce(&mut Fields<'_>) -> T,
 ) -> Result<T, ApiError> {
     let body = envelope(st, request);
+    // The API's body limit applies to the request a form stands for.
+    let limit = st.settings.max_body_bytes;
+    if serde_json::Value::Object(body.clone()).to_string().len() > limit {
+        return Err(ApiError::with_status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PMS_EXT_001",
+            format!("Request body exceeds the size limit of {limit} bytes"),
+        ));
+    }
     let mut f = Fields::v1(st, &body);
     let out = read(&mut f);
     f.finish()?;

@@ -48,19 +48,25 @@ async fn groups_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let may_deactivate = user.may(p, roles::PATCH_GROUP);
     let body = html! {
         h1 { "Policy groups" }
         (layout::flash(flash))
         @if groups.is_empty() { p { "No policy group yet." } }
         @else {
             div.table-wrap { table.stack {
-                thead { tr { th { "Name" } th { "Description" } th { "Active" } th { "Policies" } } }
+                thead { tr { th { "Name" } th { "Description" } th { "Active" } th { "Policies" } th { "Action" } } }
                 tbody { @for (g, pols) in &groups {
                     tr {
                         td data-label="Name" { (g.name) }
                         td data-label="Description" { (g.desc) }
                         td data-label="Active" { @if g.is_active { "yes" } @else { "no" } }
                         td data-label="Policies" { (pols.len()) }
+                        td data-label="Action" {
+                            @if g.is_active && may_deactivate {
+                                (layout::action(user, &format!("{PREFIX}/policy/groups/{}/deactivate", g.id), "Deactivate", &g.name, &[], "danger"))
+                            } @else { "—" }
+                        }
                     }
                 } }
             } }
@@ -193,10 +199,10 @@ async fn policies_page(
                         td data-label="Action" {
                             @match pol.state() {
                                 PolicyState::Draft if may_publish => {
-                                    (layout::action(user, &format!("{PREFIX}/policy/policies/{}/publish", pol.id), "Publish", &[("group", g.id.as_str())], ""))
+                                    (layout::action(user, &format!("{PREFIX}/policy/policies/{}/publish", pol.id), "Publish", &pol.name, &[("group", g.id.as_str())], ""))
                                 }
                                 PolicyState::Activated if may_deactivate => {
-                                    (layout::action(user, &format!("{PREFIX}/policy/policies/{}/deactivate", pol.id), "Deactivate", &[], "danger"))
+                                    (layout::action(user, &format!("{PREFIX}/policy/policies/{}/deactivate", pol.id), "Deactivate", &pol.name, &[], "danger"))
                                 }
                                 _ => { "—" }
                             }
@@ -348,6 +354,27 @@ pub async fn deactivate(State(p): St, user: User, Path(id): Path<String>) -> Res
     .await;
     match res {
         Ok(()) => see_other(&format!("{PREFIX}/policy/policies?ok=policy-deactivated")),
+        Err(e) => failure_page(&user, &e),
+    }
+}
+
+/// `POST /portal/policy/groups/{id}/deactivate`.
+pub async fn deactivate_group(State(p): St, user: User, Path(id): Path<String>) -> Response {
+    if let Some(r) = user.refuse(&p, roles::PATCH_GROUP) {
+        return r;
+    }
+    let st = &p.app;
+    let res = async {
+        let echo = Echo::new(Kind::V1);
+        let ctx = st.ctx(&user.caller, &echo);
+        let mut tx = st.store.write().await?;
+        policy_groups::deactivate(tx.as_mut(), &ctx, &id).await?;
+        st.commit(tx).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match res {
+        Ok(()) => see_other(&format!("{PREFIX}/policy/groups?ok=group-deactivated")),
         Err(e) => failure_page(&user, &e),
     }
 }

@@ -417,3 +417,86 @@ async fn preview_derives_the_client_without_writing_and_create_writes_once() {
         .await;
     assert_eq!(got.ok()["name"], "Health portal");
 }
+
+#[tokio::test]
+async fn nul_characters_and_oversized_forms_are_refused_like_the_api() {
+    let app = spawn_with(|c| c.http.max_body_bytes = 400).await;
+    let mut web = Web::of(&app);
+    let csrf = web.dev_sign_in("pm1", &["POLICYMANAGER"]).await;
+    let r = unchanged!(
+        app,
+        web.post(
+            "/portal/policy/groups",
+            &[("csrf", &csrf), ("name", "a\0b"), ("desc", "d")]
+        )
+        .await
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = web.get("/portal/clients/abc%00def").await;
+    assert_eq!(r.status, 400);
+    // the request a form stands for is held to http.max_body_bytes, as the API's body is
+    let long = "d".repeat(300);
+    let r = unchanged!(
+        app,
+        web.post(
+            "/portal/policy/groups",
+            &[("csrf", &csrf), ("name", "g"), ("desc", &long)]
+        )
+        .await
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("PMS_EXT_001"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn unknown_portal_pages_are_html_404s() {
+    let app = spawn_app().await;
+    let mut web = Web::of(&app);
+    let r = web.get("/portal/no/such/page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(r.headers.contains_key("content-security-policy"));
+}
+
+#[tokio::test]
+async fn a_policy_manager_deactivates_a_group_through_the_domain_operation() {
+    let app = spawn_app().await;
+    let id = app.create_group("old").await;
+    let mut web = Web::of(&app);
+    let csrf = web.dev_sign_in("pm1", &["POLICYMANAGER"]).await;
+    let page = web.get("/portal/policy/groups").await;
+    assert!(page
+        .body
+        .contains(&format!("/portal/policy/groups/{id}/deactivate")));
+    let before = app.audit_count().await;
+    let r = web
+        .post(
+            &format!("/portal/policy/groups/{id}/deactivate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(app.audit_count().await, before + 1);
+    let got = app
+        .get(
+            &format!("/v1/policymanager/policies/group/{id}"),
+            "pm1",
+            POLICY_MANAGER,
+        )
+        .await;
+    assert_eq!(got.ok()["policyGroup"]["isActive"], json!(false));
+    // again: the API's error, in words
+    let r = unchanged!(
+        app,
+        web.post(
+            &format!("/portal/policy/groups/{id}/deactivate"),
+            &[("csrf", &csrf)]
+        )
+        .await
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("PMS_POL_067"), "{}", r.body);
+}
