@@ -199,19 +199,23 @@ async fn create_page(
             p.error-box { "You need an approved policy request before you can create a client. "
                 a href={(PREFIX) "/partner"} { "Request a policy" } "." }
         }
-        @if let Some(c) = preview {
-            section.panel #preview aria-labelledby="preview-title" {
-                h2 #preview-title { "Preview: nothing is saved yet" }
-                dl.facts {
-                    dt { "Client id" } dd { (copyable(&c.id)) }
-                    dt { "Claims" } dd { (c.claims.join(", ")) }
-                    dt { "ACR values" } dd { (c.acr_values.join(", ")) }
+        // The preview: rendered after "Preview", and refreshed live by portal.js when the key,
+        // the partner or the policy changes (the same POST with action=preview).
+        div #preview-live aria-live="polite" {
+            @if let Some(c) = preview {
+                section.panel #preview aria-labelledby="preview-title" {
+                    h2 #preview-title { "Preview: nothing is saved yet" }
+                    dl.facts {
+                        dt { "Client id" } dd { (copyable(&c.id)) }
+                        dt { "Claims" } dd { (c.claims.join(", ")) }
+                        dt { "ACR values" } dd { (c.acr_values.join(", ")) }
+                    }
+                    p.hint { "The client id is derived from the public key; claims and ACR values from the policy." }
                 }
-                p.hint { "The client id is derived from the public key; claims and ACR values from the policy." }
             }
         }
         (layout::general(problems))
-        form method="post" action={(PREFIX) "/clients/new"} enctype="multipart/form-data" {
+        form method="post" action={(PREFIX) "/clients/new"} enctype="multipart/form-data" data-preview="preview-live" {
             (layout::csrf(user))
             (layout::text("Client name", "name", form.get("name"), problems, None))
             (layout::area("Name per language (optional)", "clientNameLangMap", form.get("clientNameLangMap"), 2, problems,

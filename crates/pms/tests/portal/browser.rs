@@ -129,11 +129,10 @@ async fn click_until(c: &Client, label: &str, expect: &str) {
 
 async fn wait_text(c: &Client, expect: &str) {
     for _ in 0..100 {
-        if c.find(Locator::Css("main")).await.ok().is_some() {
-            if let Ok(t) = c.find(Locator::Css("main")).await.unwrap().text().await {
-                if t.contains(expect) {
-                    return;
-                }
+        // The page may be replaced between the find and the read: just try again.
+        if let Ok(main) = c.find(Locator::Css("main")).await {
+            if main.text().await.is_ok_and(|t| t.contains(expect)) {
+                return;
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -425,6 +424,17 @@ async fn journey_in_headless_chromium() {
         .send_keys(pem_path.to_str().unwrap())
         .await
         .unwrap();
+    // the live preview (portal.js) shows the derived id as soon as the file is chosen
+    let mut live = String::new();
+    for _ in 0..100 {
+        live = css(&c, "#preview-live").await.text().await.unwrap();
+        if live.contains(&client_id) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(live.contains(&client_id), "{live}");
+    assert_eq!(before, app.dump().await);
     click_until(&c, "Preview", "Preview: nothing is saved yet").await;
     assert!(text(&c).await.contains(&client_id));
     shot(&c, "11-client-preview").await;
