@@ -47,7 +47,7 @@ pub(crate) fn client_table(rows: &[(ClientSummary, DeliveryState)], with_partner
                 thead { tr {
                     th { "Name" } th { "Client id" }
                     @if with_partner { th { "Partner" } }
-                    th { "Policy" } th { "Status" } th { "eSignet delivery" } th { "Created" }
+                    th { "Policy" } th { "Status" } th { "Delivery" } th { "Created" }
                 } }
                 tbody {
                     @for (c, d) in rows {
@@ -57,7 +57,7 @@ pub(crate) fn client_table(rows: &[(ClientSummary, DeliveryState)], with_partner
                             @if with_partner { td data-label="Partner" { span.id { (c.partner_id) } } }
                             td data-label="Policy" { (c.policy_name.as_deref().unwrap_or("—")) }
                             td data-label="Status" { (state_badge(c.status.as_str())) }
-                            td data-label="eSignet delivery" { (state_badge(d.as_str())) }
+                            td data-label="Delivery" { (state_badge(d.as_str())) }
                             td data-label="Created" { (c.created.format("%Y-%m-%d %H:%M")) }
                         }
                     }
@@ -254,7 +254,12 @@ fn redirect_inputs(values: &[&str], problems: &Problems) -> Markup {
     if rows.len() < 5 {
         rows.push("");
     }
-    let described = (!problems.of("redirectUris").is_empty()).then_some("redirectUris-error");
+    // Only the entries the error names are marked (all of them for a whole-list problem).
+    let bad = |i: usize| {
+        problems
+            .entry_invalid("redirectUris", i)
+            .then_some("redirectUris-error")
+    };
     html! {
         fieldset.uris data-max="5" {
             legend { "Redirect URIs (1 to 5)" }
@@ -262,7 +267,7 @@ fn redirect_inputs(values: &[&str], problems: &Problems) -> Markup {
                 div.uri-row.field {
                     label for={"redirectUris-" (i + 1)} { "Redirect URI " (i + 1) }
                     input id={"redirectUris-" (i + 1)} type="text" inputmode="url" name="redirectUris" value=(v)
-                        aria-invalid=[described.map(|_| "true")] aria-describedby=[described];
+                        aria-invalid=[bad(i).map(|_| "true")] aria-describedby=[bad(i)];
                 }
             }
             button.add-uri.secondary type="button" hidden { "Add another redirect URI" }

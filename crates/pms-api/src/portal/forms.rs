@@ -185,6 +185,8 @@ pub fn list(form: &Form, name: &str) -> Value {
 pub struct Problems {
     pub fields: BTreeMap<String, Vec<String>>,
     pub general: Vec<String>,
+    /// For list fields: the entries (0-based) the messages name.
+    pub entries: BTreeMap<String, std::collections::BTreeSet<usize>>,
 }
 
 impl Problems {
@@ -203,6 +205,15 @@ impl Problems {
         self.fields.get(field).map_or(&[], Vec::as_slice)
     }
 
+    /// Whether entry `i` of list field `field` is the cause: the entries named, or all of them
+    /// when the problem is the whole list's.
+    pub fn entry_invalid(&self, field: &str, i: usize) -> bool {
+        match self.entries.get(field) {
+            Some(set) => set.contains(&i),
+            None => !self.of(field).is_empty(),
+        }
+    }
+
     /// The API's errors: each next to its field when the message names one (`:request.x` or
     /// `request.x: code`) or `codes` maps its code to one, otherwise above the form. A field that
     /// already has a problem of the portal's own (an unreadable PEM file, JSON that does not
@@ -219,7 +230,12 @@ impl Problems {
         }
         let own: Vec<String> = self.fields.keys().cloned().collect();
         for entry in &e.errors {
-            let (field, text) = describe(&entry.message, &entry.code, codes);
+            let (field, text, index) = describe(&entry.message, &entry.code, codes);
+            if let (Some(f), Some(i)) = (&field, index) {
+                if !own.contains(f) {
+                    self.entries.entry(f.clone()).or_default().insert(i);
+                }
+            }
             let text = format!("{text} ({})", entry.code);
             match field {
                 Some(f) if own.contains(&f) => {}
@@ -231,7 +247,11 @@ impl Problems {
 }
 
 /// The field (root member name) an error message names, and the message in words.
-fn describe(message: &str, code: &str, codes: &[(&str, &str)]) -> (Option<String>, String) {
+fn describe(
+    message: &str,
+    code: &str,
+    codes: &[(&str, &str)],
+) -> (Option<String>, String, Option<usize>) {
     let root = |path: &str| -> (String, Option<usize>) {
         let name = path.split(['[', '.']).next().unwrap_or(path).to_string();
         let index = path
@@ -247,7 +267,7 @@ fn describe(message: &str, code: &str, codes: &[(&str, &str)]) -> (Option<String
             .strip_prefix("Invalid request parameter - ")
             .unwrap_or(head);
         let (name, i) = root(path);
-        return (Some(name), format!("{}{}", capitalise(reason), item(i)));
+        return (Some(name), format!("{}{}", capitalise(reason), item(i)), i);
     }
     // "request.{path}: {code}" (eSignet-style value checks)
     if let Some(rest) = message.strip_prefix("request.") {
@@ -256,17 +276,18 @@ fn describe(message: &str, code: &str, codes: &[(&str, &str)]) -> (Option<String
             return (
                 Some(name),
                 format!("{}{}", capitalise(&c.replace('_', " ")), item(i)),
+                i,
             );
         }
     }
     if code.starts_with("PMS_PV_") {
-        return (Some("policies".into()), message.to_string());
+        return (Some("policies".into()), message.to_string(), None);
     }
     let field = codes
         .iter()
         .find(|(c, _)| *c == code)
         .map(|(_, f)| (*f).to_string());
-    (field, message.to_string())
+    (field, message.to_string(), None)
 }
 
 fn capitalise(s: &str) -> String {
@@ -284,7 +305,7 @@ mod tests {
 
     #[test]
     fn messages_name_their_fields() {
-        let (f, t) = describe(
+        let (f, t, _) = describe(
             "Invalid request parameter - must not be blank :request.name",
             "PMS_COR_001",
             &[],
@@ -293,20 +314,21 @@ mod tests {
             (f.as_deref(), t.as_str()),
             (Some("name"), "Must not be blank")
         );
-        let (f, t) = describe(
+        let (f, t, i) = describe(
             "request.redirectUris[1]: invalid_redirect_uri",
             "invalid_redirect_uri",
             &[],
         );
         assert_eq!(f.as_deref(), Some("redirectUris"));
         assert_eq!(t, "Invalid redirect uri (entry 2)");
-        let (f, _) = describe(
+        assert_eq!(i, Some(1));
+        let (f, _, _) = describe(
             "Failed to process the Public Key: x",
             "PMS_ESI_007",
             &[("PMS_ESI_007", "publicKey")],
         );
         assert_eq!(f.as_deref(), Some("publicKey"));
-        let (f, _) = describe("Something", "PMS_X", &[]);
+        let (f, _, _) = describe("Something", "PMS_X", &[]);
         assert!(f.is_none());
     }
 }

@@ -169,7 +169,11 @@ pub async fn session(State(p): St, mut req: Request, next: Next) -> Response {
         set_request_cookie(req.headers_mut(), SID, Some(&sid));
         set.push(set_cookie(&p, SID, Some(&sid), None));
     }
-    if let (Some(_), Some(refresh)) = (
+    // Assets are fetched by a page that was just served (and refreshed if needed): they never
+    // refresh, so parallel fetches do not spend one refresh token several times.
+    let asset = req.uri().path().starts_with("/portal/assets/");
+    if let (false, Some(_), Some(refresh)) = (
+        asset,
         &p.settings.oidc,
         cookie(req.headers(), REFRESH).map(str::to_string),
     ) {

@@ -162,6 +162,44 @@ async fn sign_out(c: &Client) {
     wait_text(c, "Signed out").await;
 }
 
+/// Presses `key` (a WebDriver key code) once, wherever the focus is.
+async fn press(c: &Client, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    c.perform_actions(keys).await.unwrap();
+}
+
+/// Tabs until the focused element matches `sel` (at most 20 stops).
+async fn tab_to(c: &Client, sel: &str) {
+    for _ in 0..20 {
+        press(c, fantoccini::key::Key::Tab.into()).await;
+        let hit = c
+            .execute(
+                &format!("return document.activeElement.matches({sel:?});"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        if hit == json!(true) {
+            return;
+        }
+    }
+    panic!("Tab never reached {sel}");
+}
+
+/// Whether the page is wider than the window (a layout that breaks at this width).
+async fn overflows(c: &Client) -> bool {
+    c.execute(
+        "return document.documentElement.scrollWidth > window.innerWidth;",
+        vec![],
+    )
+    .await
+    .unwrap()
+        == json!(true)
+}
+
 async fn count(app: &TestApp, table: &str) -> String {
     app.db
         .strings(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"))
@@ -454,9 +492,15 @@ async fn journey_in_headless_chromium() {
     }
     assert!(text(&c).await.contains("FAILED"), "{}", text(&c).await);
     shot(&c, "12-client-detail").await;
-    // readable at 360 px
+    // readable at 360 px: no page wider than the window, long organisation name and ids wrap
     c.set_window_size(360, 900).await.unwrap();
+    assert!(!overflows(&c).await, "client detail overflows at 360 px");
     shot(&c, "13-client-detail-360px").await;
+    for page in ["/portal/clients", "/portal/partner", "/portal/clients/new"] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        css(&c, "main").await;
+        assert!(!overflows(&c).await, "{page} overflows at 360 px");
+    }
     c.set_window_size(1280, 900).await.unwrap();
 
     c.goto(&format!("{base}/portal/clients")).await.unwrap();
@@ -513,15 +557,30 @@ async fn journey_in_headless_chromium() {
     wait_text(&c, &client_id).await;
     shot(&c, "19-admin-deliveries").await;
     click_until(&c, "Redeliver", "The failed deliveries are queued again").await;
-    // keyboard: the skip link is the first stop and leads to the content
-    c.goto(&format!("{base}/portal")).await.unwrap();
-    let active = c
-        .execute(
-            "document.body.focus(); return document.querySelector('a.skip').getAttribute('href');",
-            vec![],
-        )
+    // ---- without a mouse: the skip link is the first stop; sign in with the keyboard alone
+    sign_out(&c).await;
+    c.goto(&format!("{base}/portal/dev-sign-in")).await.unwrap();
+    css(&c, "#user").await;
+    press(&c, fantoccini::key::Key::Tab.into()).await;
+    let first = c
+        .execute("return document.activeElement.className;", vec![])
         .await
         .unwrap();
-    assert_eq!(active, json!("#main"));
+    assert_eq!(first, json!("skip"));
+    tab_to(&c, "#user").await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("kbuser")
+        .await
+        .unwrap();
+    tab_to(&c, "#role-AUTH_PARTNER").await;
+    press(&c, fantoccini::key::Key::Space.into()).await;
+    tab_to(&c, "main button[type=submit]").await;
+    press(&c, fantoccini::key::Key::Enter.into()).await;
+    wait_text(&c, "Welcome, kbuser").await;
+    tab_to(&c, "main a[href='/portal/partner']").await;
+    press(&c, fantoccini::key::Key::Enter.into()).await;
+    wait_text(&c, "Register an organisation").await;
     c.close().await.unwrap();
 }
