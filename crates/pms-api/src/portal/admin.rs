@@ -261,7 +261,7 @@ async fn all_clients(
 
 /// `GET /portal/admin/clients`: filters partner, policy, status, delivery state; 20 a page.
 pub async fn clients(State(p): St, user: User, Query(q): Query<Params>) -> Response {
-    if let Some(r) = user.refuse(&p, roles::GET_OAUTH_CLIENTS) {
+    if let Some(r) = user.admit_client(&p, roles::GET_OAUTH_CLIENTS) {
         return r;
     }
     let text = |v: &Option<String>| {
@@ -338,7 +338,7 @@ pub async fn clients(State(p): St, user: User, Query(q): Query<Params>) -> Respo
 /// `GET /portal/admin/deliveries`: clients with a failed delivery, with the error and a
 /// redeliver button.
 pub async fn deliveries(State(p): St, user: User, Query(q): Query<Params>) -> Response {
-    if let Some(r) = user.refuse(&p, roles::POST_REDELIVER) {
+    if let Some(r) = user.admit_client(&p, roles::POST_REDELIVER) {
         return r;
     }
     let st = &p.app;
@@ -394,7 +394,7 @@ pub async fn deliveries(State(p): St, user: User, Query(q): Query<Params>) -> Re
 
 /// `POST /portal/admin/clients/{id}/redeliver`.
 pub async fn redeliver(State(p): St, user: User, Path(id): Path<String>) -> Response {
-    if let Some(r) = user.refuse(&p, roles::POST_REDELIVER) {
+    if let Some(r) = user.admit_client(&p, roles::POST_REDELIVER) {
         return r;
     }
     let st = &p.app;

@@ -69,7 +69,7 @@ pub(crate) fn client_table(rows: &[(ClientSummary, DeliveryState)], with_partner
 
 /// `GET /portal/clients`: the caller's clients (an admin's: all of them).
 pub async fn list(State(p): St, user: User, Query(q): Query<ListParams>) -> Response {
-    if let Some(r) = user.refuse(&p, roles::GET_OAUTH_CLIENTS) {
+    if let Some(r) = user.admit_client(&p, roles::GET_OAUTH_CLIENTS) {
         return r;
     }
     let page = PageReq {
@@ -278,7 +278,7 @@ fn redirect_inputs(values: &[&str], problems: &Problems) -> Markup {
 
 /// `GET /portal/clients/new`.
 pub async fn new_form(State(p): St, user: User) -> Response {
-    if let Some(r) = user.refuse(&p, roles::POST_OIDC_CLIENT) {
+    if let Some(r) = user.admit_client(&p, roles::POST_OIDC_CLIENT) {
         return r;
     }
     create_page(
@@ -383,19 +383,10 @@ const CLIENT_CODES: &[(&str, &str)] = &[
 /// `POST /portal/clients/new`: `action=preview` runs the whole create (every check, the id,
 /// claims and ACR derivation) in a transaction that is rolled back; `action=create` commits it.
 pub async fn create(State(p): St, user: User, Extension(mut form): Extension<Form>) -> Response {
-    if let Some(r) = user.refuse(&p, roles::POST_OIDC_CLIENT) {
+    if let Some(r) = user.admit_client(&p, roles::POST_OIDC_CLIENT) {
         return r;
     }
     let st = &p.app;
-    if !st.settings.oidc_enabled {
-        return failure_page(
-            &user,
-            &ApiError::one(
-                "PMS_FEATURE_002",
-                "OIDC client related features are not available in the current deployment.",
-            ),
-        );
-    }
     let preview = form.get("action") == "preview";
     let mut problems = Problems::default();
     let (request, family) = create_request(&p, &mut form, &mut problems);
@@ -479,7 +470,7 @@ pub async fn detail(
     Path(id): Path<String>,
     Query(q): Query<ListParams>,
 ) -> Response {
-    if let Some(r) = user.refuse(&p, roles::GET_OIDC_CLIENT) {
+    if let Some(r) = user.admit_client(&p, roles::GET_OIDC_CLIENT) {
         return r;
     }
     let (c, policy, rows) = match read(&p, &user, &id).await {
@@ -605,7 +596,7 @@ async fn edit_page(
 
 /// `GET /portal/clients/{id}/edit`.
 pub async fn edit_form(State(p): St, user: User, Path(id): Path<String>) -> Response {
-    if let Some(r) = user.refuse(&p, roles::PUT_OIDC_CLIENT) {
+    if let Some(r) = user.admit_client(&p, roles::PUT_OIDC_CLIENT) {
         return r;
     }
     match read(&p, &user, &id).await {
@@ -633,12 +624,6 @@ async fn update(
     request: Map<String, Value>,
 ) -> Result<(), ApiError> {
     let st = &p.app;
-    if !st.settings.oidc_enabled {
-        return Err(ApiError::one(
-            "PMS_FEATURE_002",
-            "OIDC client related features are not available in the current deployment.",
-        ));
-    }
     let cmd = parse(st, request, |f| {
         client_routes::update_command(st, f, family)
     })?;
@@ -657,7 +642,7 @@ pub async fn edit(
     Path(id): Path<String>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    if let Some(r) = user.refuse(&p, roles::PUT_OIDC_CLIENT) {
+    if let Some(r) = user.admit_client(&p, roles::PUT_OIDC_CLIENT) {
         return r;
     }
     let c = match read(&p, &user, &id).await {
@@ -713,7 +698,7 @@ pub async fn edit(
 
 /// `GET /portal/clients/{id}/deactivate`: the confirmation.
 pub async fn deactivate_form(State(p): St, user: User, Path(id): Path<String>) -> Response {
-    if let Some(r) = user.refuse(&p, roles::PUT_OIDC_CLIENT) {
+    if let Some(r) = user.admit_client(&p, roles::PUT_OIDC_CLIENT) {
         return r;
     }
     let c = match read(&p, &user, &id).await {
@@ -740,7 +725,7 @@ pub async fn deactivate_form(State(p): St, user: User, Path(id): Path<String>) -
 /// `POST /portal/clients/{id}/deactivate`: the API's update with status `INACTIVE`, every other
 /// field as stored.
 pub async fn deactivate(State(p): St, user: User, Path(id): Path<String>) -> Response {
-    if let Some(r) = user.refuse(&p, roles::PUT_OIDC_CLIENT) {
+    if let Some(r) = user.admit_client(&p, roles::PUT_OIDC_CLIENT) {
         return r;
     }
     let c = match read(&p, &user, &id).await {

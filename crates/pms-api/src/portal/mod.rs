@@ -270,6 +270,16 @@ impl User {
         }
     }
 
+    /// The API's admission of the client endpoints (`routes::clients::admit`): the role of
+    /// `key`, then the `oidc_client.enabled` switch.
+    pub fn admit_client(&self, p: &Portal, key: &str) -> Option<Response> {
+        match crate::routes::clients::admit(&p.app, &self.caller, key) {
+            Ok(()) => None,
+            Err(e) if e.status == StatusCode::FORBIDDEN => self.refuse(p, key),
+            Err(e) => Some(failure_page(self, &e)),
+        }
+    }
+
     pub fn may(&self, p: &Portal, key: &str) -> bool {
         self.caller.has_any(p.app.roles(key))
     }

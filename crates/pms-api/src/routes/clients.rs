@@ -27,8 +27,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(redeliver))
 }
 
-/// Stages 3 and 4: the role, then the feature switch.
-fn admit(st: &AppState, caller: &Caller, role_key: &str) -> Result<(), ApiError> {
+/// Stages 3 and 4: the role, then the feature switch (the portal's client pages check the same).
+pub(crate) fn admit(st: &AppState, caller: &Caller, role_key: &str) -> Result<(), ApiError> {
     caller.require(st.roles(role_key))?;
     if !st.settings.oidc_enabled {
         return Err(ApiError::one(

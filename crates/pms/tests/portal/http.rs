@@ -500,3 +500,28 @@ async fn a_policy_manager_deactivates_a_group_through_the_domain_operation() {
     assert_eq!(r.status, 422);
     assert!(r.body.contains("PMS_POL_067"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn client_pages_obey_the_feature_switch_like_the_api() {
+    let app = spawn_with(|c| c.oidc_client.enabled = false).await;
+    let mut web = Web::of(&app);
+    let csrf = web.dev_sign_in("orgA", &["AUTH_PARTNER"]).await;
+    for page in [
+        "/portal/clients",
+        "/portal/clients/new",
+        "/portal/clients/x",
+    ] {
+        let r = web.get(page).await;
+        assert_eq!(r.status, 422, "{page}: {}", r.body);
+        assert!(r.body.contains("PMS_FEATURE_002"), "{page}: {}", r.body);
+    }
+    let r = unchanged!(
+        app,
+        web.post_multipart(
+            "/portal/clients/new",
+            &[("csrf", &csrf), ("name", "n"), ("action", "create")]
+        )
+        .await
+    );
+    assert!(r.body.contains("PMS_FEATURE_002"), "{}", r.body);
+}
