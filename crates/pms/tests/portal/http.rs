@@ -525,3 +525,114 @@ async fn client_pages_obey_the_feature_switch_like_the_api() {
     );
     assert!(r.body.contains("PMS_FEATURE_002"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn names_per_language_make_an_oauth_client_that_edits_keep() {
+    let app = spawn_app().await;
+    let policy = crate::two_partners_ready(&app).await;
+    let mut web = Web::of(&app);
+    let csrf = web.dev_sign_in("orgA", &["AUTH_PARTNER"]).await;
+    let jwk = {
+        let secret = p256::SecretKey::random(&mut rand_core::OsRng);
+        secret.public_key().to_jwk_string()
+    };
+    let base = |names: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Health portal".to_string()),
+            ("clientNameLangMap", names.to_string()),
+            ("authPartnerId", "orgA".to_string()),
+            ("policyId", policy.clone()),
+            ("publicKey", jwk.clone()),
+            ("logoUri", "https://a.example/logo.png".to_string()),
+            ("redirectUris", "https://a.example/cb".to_string()),
+            ("grantTypes", "authorization_code".to_string()),
+            ("clientAuthMethods", "private_key_jwt".to_string()),
+            ("action", "create".to_string()),
+        ]
+    };
+    // a line that is not code=name, and an unknown language code: both next to the field
+    for (names, expect) in [
+        ("fra Portail", "Line 1 is not written as code=name"),
+        ("xx=Portail", "Invalid language code"),
+    ] {
+        let f = base(names);
+        let fields: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = unchanged!(
+            app,
+            web.post_multipart("/portal/clients/new", &fields).await
+        );
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(
+            r.body.contains("id=\"clientNameLangMap-error\""),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains(expect), "{expect}: {}", r.body);
+    }
+    let f = base("eng=Health portal\nfra=Portail santé");
+    let fields: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = web.post_multipart("/portal/clients/new", &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = r
+        .location
+        .unwrap()
+        .trim_start_matches("/portal/clients/")
+        .trim_end_matches("?ok=created")
+        .to_string();
+    let path = format!("/v1/partnermanager/oauth/client/{id}");
+    let got = app.get(&path, "orgA", AUTH_PARTNER).await.ok().clone();
+    assert_eq!(got["clientNameLangMap"]["fra"], "Portail santé");
+    // the edit form shows the map and a save keeps it
+    let form = web.get(&format!("/portal/clients/{id}/edit")).await;
+    assert!(form.body.contains("fra=Portail santé"), "{}", form.body);
+    let r = web
+        .post(
+            &format!("/portal/clients/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("clientName", "Health portal 2"),
+                (
+                    "clientNameLangMap",
+                    "eng=Health portal 2\nfra=Portail santé",
+                ),
+                ("logoUri", "https://a.example/logo.png"),
+                ("redirectUris", "https://a.example/cb"),
+                ("redirectUris", "https://a.example/cb2"),
+                ("grantTypes", "authorization_code"),
+                ("clientAuthMethods", "private_key_jwt"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let got = app.get(&path, "orgA", AUTH_PARTNER).await.ok().clone();
+    assert_eq!(got["name"], "Health portal 2");
+    assert_eq!(got["clientNameLangMap"]["fra"], "Portail santé");
+    assert_eq!(got["redirectUris"].as_array().unwrap().len(), 2);
+    // deactivate keeps everything else and cannot be repeated
+    let r = web
+        .post(
+            &format!("/portal/clients/{id}/deactivate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let got = app.get(&path, "orgA", AUTH_PARTNER).await.ok().clone();
+    assert_eq!(got["status"], "INACTIVE");
+    assert_eq!(got["clientNameLangMap"]["fra"], "Portail santé");
+    let detail = web.get(&format!("/portal/clients/{id}")).await;
+    assert!(
+        !detail.body.contains("/deactivate\""),
+        "no deactivate link once inactive"
+    );
+    let r = unchanged!(
+        app,
+        web.post(
+            &format!("/portal/clients/{id}/deactivate"),
+            &[("csrf", &csrf)]
+        )
+        .await
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("PMS_ESI_008"), "{}", r.body);
+}
