@@ -1,7 +1,7 @@
 //! Partner admin: partners with activate/deactivate, mapping requests with approve/reject, all
 //! clients with filters and paging, failed deliveries with redeliver.
 
-use super::clients::{client_table, copyable, state_badge, PAGE_SIZE};
+use super::clients::{client_table, copyable, esignet_states, state_badge, PAGE_SIZE};
 use super::forms::{strings, Form};
 use super::partner::parse;
 use super::{failure_page, layout, see_other, St, User, PREFIX};
@@ -298,6 +298,10 @@ pub async fn clients(State(p): St, user: User, Query(q): Query<Params>) -> Respo
         Ok(r) => r,
         Err(e) => return failure_page(&user, &e),
     };
+    let esignet = match esignet_states(&p, &result.items).await {
+        Ok(s) => s,
+        Err(e) => return failure_page(&user, &e),
+    };
     let none = super::forms::Problems::default();
     let opts = |v: &[&str]| -> Vec<(String, String)> {
         std::iter::once((String::new(), "Any".to_string()))
@@ -323,12 +327,12 @@ pub async fn clients(State(p): St, user: User, Query(q): Query<Params>) -> Respo
             (layout::text("Partner id contains", "partnerId", q.partner_id.as_deref().unwrap_or(""), &none, None))
             (layout::text("Policy name contains", "policyName", q.policy_name.as_deref().unwrap_or(""), &none, None))
             (layout::select("Status", "status", &opts(&["ACTIVE", "INACTIVE"]), q.status.as_deref().unwrap_or(""), &none))
-            (layout::select("Delivery", "delivery", &opts(&["FAILED", "PENDING", "DELIVERED", "NONE"]), delivery.unwrap_or(""), &none))
+            (layout::select("Delivery (any channel)", "delivery", &opts(&["FAILED", "PENDING", "DELIVERED", "NONE"]), delivery.unwrap_or(""), &none))
             div.field { button type="submit" { "Filter" } }
         }
         @if result.items.is_empty() { p { "No client matches." } }
         @else {
-            (client_table(&result.items, true))
+            (client_table(&result.items, &esignet, true))
         }
         (layout::pager(&format!("{PREFIX}/admin/clients"), &query, page.page_no, page.page_size, result.total))
     };

@@ -17,6 +17,7 @@ use pms_domain::model::{ClientFamily, ClientStatus, MappingStatus, OidcClient};
 use pms_domain::ops::{clients, mappings};
 use pms_domain::outbox::{channel_status, Channel, DeliveryState};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 pub(crate) const PAGE_SIZE: u32 = 20;
 
@@ -39,25 +40,52 @@ pub(crate) fn state_badge(s: &str) -> Markup {
     html! { span class={"state state-" (s)} { (s) } }
 }
 
-/// The client table of the partner's list and the admin's.
-pub(crate) fn client_table(rows: &[(ClientSummary, DeliveryState)], with_partner: bool) -> Markup {
+/// The eSignet channel's delivery state of each client (the list's `deliveryState` is the
+/// worst over every channel).
+pub(crate) async fn esignet_states(
+    p: &Portal,
+    rows: &[(ClientSummary, DeliveryState)],
+) -> Result<HashMap<String, DeliveryState>, ApiError> {
+    let mut tx = p.app.store.read().await?;
+    let mut out = HashMap::new();
+    for (c, _) in rows {
+        let outbox = clients::deliveries(tx.as_mut(), &c.client_id).await?;
+        out.insert(
+            c.client_id.clone(),
+            channel_status(&outbox, Channel::Esignet).state,
+        );
+    }
+    Ok(out)
+}
+
+/// The client table of the partner's list and the admin's (which adds the partner and the
+/// state over every channel, the one its filter uses).
+pub(crate) fn client_table(
+    rows: &[(ClientSummary, DeliveryState)],
+    esignet: &HashMap<String, DeliveryState>,
+    admin: bool,
+) -> Markup {
+    let none = DeliveryState::None;
     html! {
         div.table-wrap {
             table.stack {
                 thead { tr {
                     th { "Name" } th { "Client id" }
-                    @if with_partner { th { "Partner" } }
-                    th { "Policy" } th { "Status" } th { "Delivery" } th { "Created" }
+                    @if admin { th { "Partner" } }
+                    th { "Policy" } th { "Status" } th { "eSignet delivery" }
+                    @if admin { th { "All deliveries" } }
+                    th { "Created" }
                 } }
                 tbody {
                     @for (c, d) in rows {
                         tr {
                             td data-label="Name" { a href={(PREFIX) "/clients/" (c.client_id)} { (c.client_name) } }
                             td data-label="Client id" { (copyable(&c.client_id)) }
-                            @if with_partner { td data-label="Partner" { span.id { (c.partner_id) } } }
+                            @if admin { td data-label="Partner" { span.id { (c.partner_id) } } }
                             td data-label="Policy" { (c.policy_name.as_deref().unwrap_or("—")) }
                             td data-label="Status" { (state_badge(c.status.as_str())) }
-                            td data-label="Delivery" { (state_badge(d.as_str())) }
+                            td data-label="eSignet delivery" { (state_badge(esignet.get(&c.client_id).unwrap_or(&none).as_str())) }
+                            @if admin { td data-label="All deliveries" { (state_badge(d.as_str())) } }
                             td data-label="Created" { (c.created.format("%Y-%m-%d %H:%M")) }
                         }
                     }
@@ -104,6 +132,10 @@ pub async fn list(State(p): St, user: User, Query(q): Query<ListParams>) -> Resp
         }
         Err(e) => return failure_page(&user, &e),
     };
+    let esignet = match esignet_states(&p, &result.items).await {
+        Ok(s) => s,
+        Err(e) => return failure_page(&user, &e),
+    };
     let body = html! {
         h1 { "OIDC clients" }
         (layout::flash(q.ok.as_deref()))
@@ -113,7 +145,7 @@ pub async fn list(State(p): St, user: User, Query(q): Query<ListParams>) -> Resp
         @if result.items.is_empty() {
             p { "No clients yet." }
         } @else {
-            (client_table(&result.items, false))
+            (client_table(&result.items, &esignet, false))
             (layout::pager(&format!("{PREFIX}/clients"), "", page.page_no, page.page_size, result.total))
         }
     };
