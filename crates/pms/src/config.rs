@@ -743,6 +743,14 @@ mod tests {
                 "delivery.lease_seconds",
             ),
             (env(&[("PMS_SERVICE_TOKEN__MODE", "password")]), "mode"),
+            (
+                env(&[("PMS_PORTAL__TOKEN_ENDPOINT", "ftp://kc/token")]),
+                "portal.token_endpoint",
+            ),
+            (
+                env(&[("PMS_PORTAL__DEV_TOKEN_TTL_SECONDS", "0")]),
+                "portal.dev_token_ttl_seconds",
+            ),
         ] {
             let err = Config::load(None, &vars).unwrap_err();
             assert!(err.contains(needle), "{err}");
@@ -759,8 +767,12 @@ mod tests {
         let mut c = Config::default();
         c.database.url = "postgres://u:secret@h/db".into();
         c.service_token.client_secret = "hush-hush".into();
+        c.portal.csrf_secret = "csrf-key-123".into();
+        c.portal.oidc_client_secret = "portal-s3cret".into();
         assert!(!format!("{c:?}").contains(":secret@"));
         assert!(!format!("{c:?}").contains("hush-hush"));
+        assert!(!format!("{c:?}").contains("csrf-key-123"));
+        assert!(!format!("{c:?}").contains("portal-s3cret"));
         let url = c.database_url().unwrap();
         assert!(matches!(url, DatabaseUrl::Postgres(_)));
         assert!(!format!("{url:?} {url}").contains("secret"));

@@ -636,3 +636,19 @@ async fn names_per_language_make_an_oauth_client_that_edits_keep() {
     assert_eq!(r.status, 422);
     assert!(r.body.contains("PMS_ESI_008"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_portal_can_be_switched_off() {
+    let app = spawn_with(|c| c.portal.enabled = false).await;
+    let mut web = Web::of(&app);
+    for page in [
+        "/portal",
+        "/portal/dev-sign-in",
+        "/portal/assets/portal.css",
+    ] {
+        let r = web.get(page).await;
+        assert_eq!(r.status, 404, "{page}");
+        // the API's own 404, not a portal page
+        assert!(r.body.contains("PMS_EXT_003"), "{}", r.body);
+    }
+}
