@@ -8,8 +8,10 @@
 pub mod auth;
 pub mod client_input;
 pub mod input;
+pub mod jwk;
 pub mod metrics;
 pub mod openapi;
+pub mod portal;
 pub mod repr;
 pub mod roles;
 mod routes;

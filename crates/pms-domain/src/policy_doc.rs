@@ -61,6 +61,11 @@ impl PolicyDocValidator {
     }
 
     /// All violations of `doc`, in document order; empty when the document is valid.
+    /// The auth types `allowedAuthTypes` may name (`policy.allowed_auth_types`).
+    pub fn allowed_auth_types(&self) -> &[String] {
+        &self.allowed_auth_types
+    }
+
     pub fn validate(&self, doc: &Value) -> Vec<Violation> {
         // (position in the document, emission order, violation): a stable sort on the position
         // keeps the schema's keyword order for violations at the same place.

@@ -54,6 +54,7 @@ pub struct Config {
     pub websub: WebsubCfg,
     pub service_token: ServiceTokenCfg,
     pub delivery: DeliveryCfg,
+    pub portal: PortalCfg,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -227,6 +228,48 @@ pub struct DeliveryCfg {
     pub retention_days: u32,
 }
 
+/// The partner portal under `/portal` (README "Portal").
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalCfg {
+    pub enabled: bool,
+    /// The `Secure` attribute of the portal's cookies; `false` only for plain-HTTP development.
+    pub cookie_secure: bool,
+    /// The key of the CSRF tokens and the pending-login cookie; empty: random per process (set
+    /// it when several nodes serve the portal behind one name).
+    pub csrf_secret: String,
+    /// Lifetime of a token from the dev sign-in page (`auth.mode = dev`).
+    pub dev_token_ttl_seconds: u64,
+    /// The portal's OIDC client at `auth.issuer` (`auth.mode = jwks`); empty: no sign-in.
+    pub oidc_client_id: String,
+    /// Empty for a public client (PKCE only).
+    pub oidc_client_secret: String,
+    /// Empty: from `{auth.issuer}/.well-known/openid-configuration`.
+    pub authorization_endpoint: String,
+    /// Empty: from discovery.
+    pub token_endpoint: String,
+    /// Empty: `http(s)://<Host>/portal/callback` of the request (https when cookie_secure).
+    pub redirect_uri: String,
+    pub scopes: String,
+}
+
+impl std::fmt::Debug for PortalCfg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalCfg")
+            .field("enabled", &self.enabled)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("csrf_secret", &"***")
+            .field("dev_token_ttl_seconds", &self.dev_token_ttl_seconds)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &"***")
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -323,12 +366,28 @@ impl Default for Config {
                 concurrency: 4,
                 retention_days: 30,
             },
+            portal: PortalCfg {
+                enabled: true,
+                cookie_secure: true,
+                csrf_secret: String::new(),
+                dev_token_ttl_seconds: 3600,
+                oidc_client_id: String::new(),
+                oidc_client_secret: String::new(),
+                authorization_endpoint: String::new(),
+                token_endpoint: String::new(),
+                redirect_uri: String::new(),
+                scopes: "openid profile email".into(),
+            },
         }
     }
 }
 
 /// Environment variables that belong to tooling, not to the service, and are never warned about.
-const NOT_CONFIG: &[&str] = &["PMS_TEST_POSTGRES_URL", "PMS_LOG_JSON"];
+const NOT_CONFIG: &[&str] = &[
+    "PMS_TEST_POSTGRES_URL",
+    "PMS_TEST_CHROMEDRIVER",
+    "PMS_LOG_JSON",
+];
 
 /// The loaded configuration plus what loading noticed.
 #[derive(Debug)]
@@ -497,7 +556,16 @@ impl Config {
                 }
             }
         }
+        if self.portal.dev_token_ttl_seconds == 0 {
+            return Err("portal.dev_token_ttl_seconds must be greater than 0".into());
+        }
         for (key, url) in [
+            (
+                "portal.authorization_endpoint",
+                &self.portal.authorization_endpoint,
+            ),
+            ("portal.token_endpoint", &self.portal.token_endpoint),
+            ("portal.redirect_uri", &self.portal.redirect_uri),
             ("esignet.base_url", &self.esignet.base_url),
             ("websub.hub_url", &self.websub.hub_url),
             ("service_token.token_url", &self.service_token.token_url),
@@ -675,6 +743,14 @@ mod tests {
                 "delivery.lease_seconds",
             ),
             (env(&[("PMS_SERVICE_TOKEN__MODE", "password")]), "mode"),
+            (
+                env(&[("PMS_PORTAL__TOKEN_ENDPOINT", "ftp://kc/token")]),
+                "portal.token_endpoint",
+            ),
+            (
+                env(&[("PMS_PORTAL__DEV_TOKEN_TTL_SECONDS", "0")]),
+                "portal.dev_token_ttl_seconds",
+            ),
         ] {
             let err = Config::load(None, &vars).unwrap_err();
             assert!(err.contains(needle), "{err}");
@@ -691,8 +767,12 @@ mod tests {
         let mut c = Config::default();
         c.database.url = "postgres://u:secret@h/db".into();
         c.service_token.client_secret = "hush-hush".into();
+        c.portal.csrf_secret = "csrf-key-123".into();
+        c.portal.oidc_client_secret = "portal-s3cret".into();
         assert!(!format!("{c:?}").contains(":secret@"));
         assert!(!format!("{c:?}").contains("hush-hush"));
+        assert!(!format!("{c:?}").contains("csrf-key-123"));
+        assert!(!format!("{c:?}").contains("portal-s3cret"));
         let url = c.database_url().unwrap();
         assert!(matches!(url, DatabaseUrl::Postgres(_)));
         assert!(!format!("{url:?} {url}").contains("secret"));

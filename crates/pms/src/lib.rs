@@ -4,13 +4,16 @@
 
 pub mod config;
 pub mod copy;
-pub mod jwk;
 
 use anyhow::Context;
 use axum::extract::Request;
 use config::{AuthMode, Config, DatabaseUrl};
+use pms_api::auth::DevIssuer;
 use pms_api::auth::{AuthSettings, Authenticator};
 use pms_api::client_input::ClientFieldRules;
+/// PEM → JWK lives in `pms-api` (the portal converts uploaded PEM files with it too).
+pub use pms_api::jwk;
+use pms_api::portal::{OidcSettings, PortalSettings};
 use pms_api::{ApiSettings, AppState, Services};
 use pms_delivery::{DeliveryMetrics, DeliverySettings, ServiceTokenSettings, TokenMode, Worker};
 use pms_domain::claims::{ClaimsMapping, DEFAULT_AMR_ACR_MAPPING, DEFAULT_IDENTITY_MAPPING};
@@ -161,12 +164,47 @@ fn delivery_settings(config: &Config) -> DeliverySettings {
     }
 }
 
+/// The portal's settings from `portal.*` and `auth.*`; `None` when `portal.enabled = false`.
+fn portal_settings(config: &Config) -> anyhow::Result<Option<PortalSettings>> {
+    let c = &config.portal;
+    if !c.enabled {
+        return Ok(None);
+    }
+    let dev_issuer = match config.auth.mode {
+        AuthMode::Dev => Some(DevIssuer::load_or_create(&config.data_dir)?),
+        AuthMode::Jwks => None,
+    };
+    let oidc = (config.auth.mode == AuthMode::Jwks && !c.oidc_client_id.is_empty()).then(|| {
+        OidcSettings {
+            issuer: config.auth.issuer.clone(),
+            client_id: c.oidc_client_id.clone(),
+            client_secret: c.oidc_client_secret.clone(),
+            authorization_endpoint: c.authorization_endpoint.clone(),
+            token_endpoint: c.token_endpoint.clone(),
+            redirect_uri: c.redirect_uri.clone(),
+            scopes: c.scopes.clone(),
+        }
+    });
+    Ok(Some(PortalSettings {
+        cookie_secure: c.cookie_secure,
+        csrf_secret: if c.csrf_secret.is_empty() {
+            pms_api::portal::random_secret()
+        } else {
+            c.csrf_secret.as_bytes().to_vec()
+        },
+        dev_issuer,
+        dev_token_ttl: Duration::from_secs(c.dev_token_ttl_seconds),
+        oidc,
+    }))
+}
+
 /// A built application: store open and migrated, listener bound.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     store: Arc<dyn Store>,
     worker: Option<Worker>,
+    portal: Option<PortalSettings>,
 }
 
 impl Application {
@@ -267,6 +305,7 @@ impl Application {
             after_commit,
             metrics,
         });
+        let portal = portal_settings(&config)?;
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr)
             .await
@@ -276,6 +315,7 @@ impl Application {
             state,
             store,
             worker,
+            portal,
         })
     }
 
@@ -295,7 +335,12 @@ impl Application {
                 let _ = stopped.changed().await;
             }))
         });
-        let app = NormalizePathLayer::trim_trailing_slash().layer(pms_api::router(self.state));
+        let mut router = pms_api::router(self.state.clone());
+        if let Some(portal) = self.portal {
+            router = router
+                .merge(pms_api::portal::router(self.state, portal).map_err(anyhow::Error::msg)?);
+        }
+        let app = NormalizePathLayer::trim_trailing_slash().layer(router);
         let served = axum::serve(
             self.listener,
             axum::ServiceExt::<Request>::into_make_service(app),

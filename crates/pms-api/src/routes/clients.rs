@@ -27,8 +27,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(redeliver))
 }
 
-/// Stages 3 and 4: the role, then the feature switch.
-fn admit(st: &AppState, caller: &Caller, role_key: &str) -> Result<(), ApiError> {
+/// Stages 3 and 4: the role, then the feature switch (the portal's client pages check the same).
+pub(crate) fn admit(st: &AppState, caller: &Caller, role_key: &str) -> Result<(), ApiError> {
     caller.require(st.roles(role_key))?;
     if !st.settings.oidc_enabled {
         return Err(ApiError::one(
@@ -37,6 +37,64 @@ fn admit(st: &AppState, caller: &Caller, role_key: &str) -> Result<(), ApiError>
         ));
     }
     Ok(())
+}
+
+/// The fields of a client create (the API and the portal read them alike).
+pub(crate) fn create_command(st: &AppState, f: &mut Fields<'_>, family: ClientFamily) -> NewClient {
+    let rules = &st.settings.client_fields;
+    let name = f.text("name", NAME);
+    let policy_id = f.text("policyId", POLICY_ID);
+    let public_key = ci::public_key(f);
+    let auth_partner_id = f.text("authPartnerId", AUTH_PARTNER_ID);
+    let logo_uri = ci::logo_uri(f);
+    let redirect_uris = ci::redirect_uris(f);
+    let grant_types = ci::grant_types(f, rules);
+    let client_auth_methods = ci::client_auth_methods(f, rules);
+    let name_lang_map = match family {
+        ClientFamily::OAuth => ci::name_map(f, rules, &name),
+        ClientFamily::Oidc => NameMap::new(),
+    };
+    NewClient {
+        family,
+        name,
+        name_lang_map,
+        policy_id,
+        public_key,
+        auth_partner_id,
+        logo_uri,
+        redirect_uris,
+        grant_types,
+        client_auth_methods,
+    }
+}
+
+/// The fields of a client update through the family `path` (the API and the portal read them
+/// alike).
+pub(crate) fn update_command(
+    st: &AppState,
+    f: &mut Fields<'_>,
+    path: ClientFamily,
+) -> ClientUpdate {
+    let rules = &st.settings.client_fields;
+    let logo_uri = ci::logo_uri(f);
+    let redirect_uris = ci::redirect_uris(f);
+    let status = ci::status(f);
+    let grant_types = ci::grant_types(f, rules);
+    let client_name = f.text("clientName", NAME);
+    let client_auth_methods = ci::client_auth_methods(f, rules);
+    let name_lang_map = match path {
+        ClientFamily::OAuth => Some(ci::name_map(f, rules, &client_name)),
+        ClientFamily::Oidc => None,
+    };
+    ClientUpdate {
+        logo_uri,
+        redirect_uris,
+        status,
+        grant_types,
+        client_name,
+        client_auth_methods,
+        name_lang_map,
+    }
 }
 
 #[utoipa::path(
@@ -72,33 +130,9 @@ async fn create(st: AppState, caller: Caller, req: Request, family: ClientFamily
     let res = async {
         admit(&st, &caller, roles::POST_OIDC_CLIENT)?;
         let body = read_json(&st, req, &mut echo).await?;
-        let rules = &st.settings.client_fields;
         let mut f = Fields::v1(&st, &body);
-        let name = f.text("name", NAME);
-        let policy_id = f.text("policyId", POLICY_ID);
-        let public_key = ci::public_key(&mut f);
-        let auth_partner_id = f.text("authPartnerId", AUTH_PARTNER_ID);
-        let logo_uri = ci::logo_uri(&mut f);
-        let redirect_uris = ci::redirect_uris(&mut f);
-        let grant_types = ci::grant_types(&mut f, rules);
-        let client_auth_methods = ci::client_auth_methods(&mut f, rules);
-        let name_lang_map = match family {
-            ClientFamily::OAuth => ci::name_map(&mut f, rules, &name),
-            ClientFamily::Oidc => NameMap::new(),
-        };
+        let cmd = create_command(&st, &mut f, family);
         f.finish()?;
-        let cmd = NewClient {
-            family,
-            name,
-            name_lang_map,
-            policy_id,
-            public_key,
-            auth_partner_id,
-            logo_uri,
-            redirect_uris,
-            grant_types,
-            client_auth_methods,
-        };
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let out = clients::create(tx.as_mut(), &ctx, &st.client_rules, cmd).await?;
@@ -161,28 +195,9 @@ async fn update(
     let res = async {
         admit(&st, &caller, roles::PUT_OIDC_CLIENT)?;
         let body = read_json(&st, req, &mut echo).await?;
-        let rules = &st.settings.client_fields;
         let mut f = Fields::v1(&st, &body);
-        let logo_uri = ci::logo_uri(&mut f);
-        let redirect_uris = ci::redirect_uris(&mut f);
-        let status = ci::status(&mut f);
-        let grant_types = ci::grant_types(&mut f, rules);
-        let client_name = f.text("clientName", NAME);
-        let client_auth_methods = ci::client_auth_methods(&mut f, rules);
-        let name_lang_map = match path {
-            ClientFamily::OAuth => Some(ci::name_map(&mut f, rules, &client_name)),
-            ClientFamily::Oidc => None,
-        };
+        let cmd = update_command(&st, &mut f, path);
         f.finish()?;
-        let cmd = ClientUpdate {
-            logo_uri,
-            redirect_uris,
-            status,
-            grant_types,
-            client_name,
-            client_auth_methods,
-            name_lang_map,
-        };
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let out = clients::update(tx.as_mut(), &ctx, &id, cmd).await?;

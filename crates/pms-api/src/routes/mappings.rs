@@ -37,6 +37,33 @@ const USE_CASE: Text = Text {
     len: "size must be between 1 and 4000",
 };
 
+/// The fields of a mapping request for `partner_id` (the API and the portal read them alike).
+pub(crate) fn request_command(f: &mut Fields<'_>, partner_id: String) -> NewMappingRequest {
+    let policy_name = f.text("policyName", POLICY_NAME);
+    let use_case = f.text("useCaseDescription", USE_CASE);
+    NewMappingRequest {
+        partner_id,
+        policy_name,
+        use_case,
+    }
+}
+
+/// The `status` of a decision; the fallback after a recorded failure is never used.
+pub(crate) fn decision(f: &mut Fields<'_>) -> Decision {
+    let status = f.text("status", Text::mosip(usize::MAX, ""));
+    let decision = if status.eq_ignore_ascii_case("Approved") {
+        Some(Decision::Approve)
+    } else if status.eq_ignore_ascii_case("Rejected") {
+        Some(Decision::Reject)
+    } else {
+        None
+    };
+    if decision.is_none() && f.is_ok() {
+        f.push("PMS_PM_045", "Status should be either Approved or Rejected");
+    }
+    decision.unwrap_or(Decision::Reject)
+}
+
 #[utoipa::path(
     post,
     context_path = PM,
@@ -59,12 +86,11 @@ async fn request(
         caller.require(st.roles(roles::POST_POLICY_MAP))?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
-        let policy_name = f.text("policyName", POLICY_NAME);
-        let use_case = f.text("useCaseDescription", USE_CASE);
+        let cmd = request_command(&mut f, partner_id);
         f.finish()?;
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
-        let m = mappings::request(tx.as_mut(), &ctx, NewMappingRequest { partner_id, policy_name, use_case }).await?;
+        let m = mappings::request(tx.as_mut(), &ctx, cmd).await?;
         st.commit(tx).await?;
         Ok(json!({ "mappingkey": m.id, "message": "Policy mapping request submitted successfully." }))
     }
@@ -94,19 +120,8 @@ async fn decide(
         caller.require(st.roles(roles::PUT_POLICY_MAPPING))?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
-        let status = f.text("status", Text::mosip(usize::MAX, ""));
-        let decision = if status.eq_ignore_ascii_case("Approved") {
-            Some(Decision::Approve)
-        } else if status.eq_ignore_ascii_case("Rejected") {
-            Some(Decision::Reject)
-        } else {
-            None
-        };
-        if decision.is_none() && f.is_ok() {
-            f.push("PMS_PM_045", "Status should be either Approved or Rejected");
-        }
+        let decision = decision(&mut f);
         f.finish()?;
-        let decision = decision.unwrap_or(Decision::Reject);
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         mappings::decide(tx.as_mut(), &ctx, &key, decision).await?;

@@ -6,11 +6,11 @@
 //! `.route(…)`: they would be served but missing from the document (a test in
 //! [`crate::openapi`] rejects it).
 
-mod clients;
-mod mappings;
-mod partners;
-mod policies;
-mod policy_groups;
+pub(crate) mod clients;
+pub(crate) mod mappings;
+pub(crate) mod partners;
+pub(crate) mod policies;
+pub(crate) mod policy_groups;
 
 use crate::openapi::{self, ApiDoc, Health, TAG_HEALTH};
 use crate::wire::{json_response, ApiError, Echo, Kind};

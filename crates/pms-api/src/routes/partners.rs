@@ -26,6 +26,44 @@ const CONTACT: Text = Text::mosip(16, "Length should be between 1 and 16 chars")
 const EMAIL: Text = Text::mosip(254, "Length should be between 1 and 254 chars");
 const PARTNER_TYPE: Text = Text::mosip(usize::MAX, "");
 
+/// The fields of a registration (the API and the portal read them alike).
+pub(crate) fn register_command(f: &mut Fields<'_>) -> NewPartner {
+    let partner_id = f.text("partnerId", PARTNER_ID);
+    let policy_group = f.opt_text("policyGroup");
+    let organization_name = f.text("organizationName", ORG_NAME);
+    let address = f.text("address", ADDRESS);
+    let contact_number = f.text("contactNumber", CONTACT);
+    let email_id = f.text("emailId", EMAIL);
+    let partner_type = f.text("partnerType", PARTNER_TYPE);
+    let lang_code = f.opt_text("langCode");
+    NewPartner {
+        partner_id,
+        policy_group,
+        organization_name,
+        address,
+        contact_number,
+        email_id,
+        partner_type,
+        lang_code,
+    }
+}
+
+/// The `status` of a partner status change; the fallback after a recorded failure is never used.
+pub(crate) fn status_change(f: &mut Fields<'_>) -> PartnerStatusChange {
+    let status = f.text("status", Text::mosip(usize::MAX, ""));
+    let change = if status.eq_ignore_ascii_case("Active") {
+        Some(PartnerStatusChange::Activate)
+    } else if status.eq_ignore_ascii_case("De-Active") {
+        Some(PartnerStatusChange::Deactivate)
+    } else {
+        None
+    };
+    if change.is_none() && f.is_ok() {
+        f.push("PMS_PM_058", "Status should be either Active or De-Active");
+    }
+    change.unwrap_or(PartnerStatusChange::Deactivate)
+}
+
 #[utoipa::path(
     post,
     context_path = PM,
@@ -42,25 +80,8 @@ async fn register(State(st): State<AppState>, caller: Caller, req: Request) -> R
         caller.require(st.roles(roles::POST_PARTNERS))?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
-        let partner_id = f.text("partnerId", PARTNER_ID);
-        let policy_group = f.opt_text("policyGroup");
-        let organization_name = f.text("organizationName", ORG_NAME);
-        let address = f.text("address", ADDRESS);
-        let contact_number = f.text("contactNumber", CONTACT);
-        let email_id = f.text("emailId", EMAIL);
-        let partner_type = f.text("partnerType", PARTNER_TYPE);
-        let lang_code = f.opt_text("langCode");
+        let cmd = register_command(&mut f);
         f.finish()?;
-        let cmd = NewPartner {
-            partner_id,
-            policy_group,
-            organization_name,
-            address,
-            contact_number,
-            email_id,
-            partner_type,
-            lang_code,
-        };
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let p = partners::register(tx.as_mut(), &ctx, &st.rules, cmd).await?;
@@ -116,19 +137,8 @@ async fn set_status(
         caller.require(st.roles(roles::PATCH_PARTNER))?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
-        let status = f.text("status", Text::mosip(usize::MAX, ""));
-        let change = if status.eq_ignore_ascii_case("Active") {
-            Some(PartnerStatusChange::Activate)
-        } else if status.eq_ignore_ascii_case("De-Active") {
-            Some(PartnerStatusChange::Deactivate)
-        } else {
-            None
-        };
-        if change.is_none() && f.is_ok() {
-            f.push("PMS_PM_058", "Status should be either Active or De-Active");
-        }
+        let change = status_change(&mut f);
         f.finish()?;
-        let change = change.unwrap_or(PartnerStatusChange::Deactivate);
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         partners::set_status(tx.as_mut(), &ctx, &id, change).await?;

@@ -101,6 +101,38 @@ fn valid_policy_id(id: &str) -> bool {
         && id != "policy-groups"
 }
 
+/// The fields of a policy create, the document checked against the schema and the auth-type
+/// allow-list (the API and the portal read them alike).
+pub(crate) fn create_command(st: &AppState, f: &mut Fields<'_>) -> NewPolicy {
+    let policy_id = match f.raw("policyId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if valid_policy_id(s) => Some(s.clone()),
+        Some(_) => {
+            f.reject("invalid policy id", "policyId");
+            None
+        }
+    };
+    let group_name = f.text("policyGroupName", GROUP_NAME);
+    let policy_type = f.text("policyType", POLICY_TYPE);
+    let name = f.text("name", NAME);
+    let desc = f.text("desc", DESC);
+    let version = f.text("version", VERSION);
+    let doc = document(f);
+    // Only an allowed type has a schema to validate against; otherwise check 1 reports it.
+    if let (Some(doc), true) = (&doc, allowed_policy_type(&st.rules, &policy_type).is_some()) {
+        check_document(st, f, doc);
+    }
+    NewPolicy {
+        policy_id,
+        group_name,
+        policy_type,
+        name,
+        desc,
+        version,
+        policies: doc.unwrap_or(Value::Null),
+    }
+}
+
 #[utoipa::path(
     post,
     context_path = POL,
@@ -117,34 +149,8 @@ async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Res
         caller.require(st.roles(roles::POST_POLICY))?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
-        let policy_id = match f.raw("policyId") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if valid_policy_id(s) => Some(s.clone()),
-            Some(_) => {
-                f.reject("invalid policy id", "policyId");
-                None
-            }
-        };
-        let group_name = f.text("policyGroupName", GROUP_NAME);
-        let policy_type = f.text("policyType", POLICY_TYPE);
-        let name = f.text("name", NAME);
-        let desc = f.text("desc", DESC);
-        let version = f.text("version", VERSION);
-        let doc = document(&mut f);
-        // Only an allowed type has a schema to validate against; otherwise check 1 reports it.
-        if let (Some(doc), true) = (&doc, allowed_policy_type(&st.rules, &policy_type).is_some()) {
-            check_document(&st, &mut f, doc);
-        }
+        let cmd = create_command(&st, &mut f);
         f.finish()?;
-        let cmd = NewPolicy {
-            policy_id,
-            group_name,
-            policy_type,
-            name,
-            desc,
-            version,
-            policies: doc.unwrap_or(Value::Null),
-        };
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let (p, g) = policies::create(tx.as_mut(), &ctx, &st.rules, cmd).await?;

@@ -29,6 +29,13 @@ const DESC_IN: Text = Text::mosip(256, "Length should be in between 1 and 256 ch
 const NAME: Text = Text::mosip(128, "Length should be between 1 and 128 chars");
 const DESC: Text = Text::mosip(256, "Length should be between 1 and 256 chars");
 
+/// The fields of a group create (the API and the portal read them alike).
+pub(crate) fn create_command(f: &mut Fields<'_>) -> NewPolicyGroup {
+    let name = f.text("name", NAME_IN);
+    let desc = f.text("desc", DESC_IN);
+    NewPolicyGroup { name, desc }
+}
+
 #[utoipa::path(
     post,
     context_path = POL,
@@ -45,12 +52,11 @@ async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Res
         caller.require(st.roles(roles::POST_GROUP))?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
-        let name = f.text("name", NAME_IN);
-        let desc = f.text("desc", DESC_IN);
+        let cmd = create_command(&mut f);
         f.finish()?;
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
-        let g = policy_groups::create(tx.as_mut(), &ctx, NewPolicyGroup { name, desc }).await?;
+        let g = policy_groups::create(tx.as_mut(), &ctx, cmd).await?;
         st.commit(tx).await?;
         Ok(repr::group_saved(&g))
     }

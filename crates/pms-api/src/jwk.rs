@@ -1,8 +1,7 @@
-//! `pms jwk --from-pem FILE`: turns a PEM key (public or private; SPKI, PKCS#1, PKCS#8 or SEC1)
-//! into the public JWK an OIDC client create expects, so relying parties need no extra tooling.
-//! Only the public half is ever printed.
+//! PEM → JWK, for `pms jwk --from-pem FILE` and the portal's PEM upload: turns a PEM key (public
+//! or private; SPKI, PKCS#1, PKCS#8 or SEC1) into the public JWK an OIDC client create expects, so
+//! relying parties need no extra tooling. Only the public half is ever returned.
 
-use anyhow::{bail, Context};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use pms_domain::client_key::{ClientPublicKey, KeyPolicy};
@@ -10,6 +9,28 @@ use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::traits::PublicKeyParts;
 use serde_json::{json, Value};
+
+/// Why a PEM text gives no usable key, in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct JwkError(pub String);
+
+type Result<T> = std::result::Result<T, JwkError>;
+
+macro_rules! bail {
+    ($($t:tt)*) => { return Err(JwkError(format!($($t)*))) };
+}
+
+/// `anyhow`-style context for the conversions below.
+trait Context<T> {
+    fn context(self, what: &str) -> Result<T>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: &str) -> Result<T> {
+        self.map_err(|e| JwkError(format!("{what}: {e}")))
+    }
+}
 
 /// The first PEM block of `text`: its label and the whole block (BEGIN..END lines).
 fn first_key_block(text: &str) -> Option<(&str, &str)> {
@@ -37,12 +58,12 @@ fn rsa_jwk(key: &rsa::RsaPublicKey) -> Value {
     })
 }
 
-fn ec_jwk(key: &p256::PublicKey) -> anyhow::Result<Value> {
+fn ec_jwk(key: &p256::PublicKey) -> Result<Value> {
     serde_json::from_str(&key.to_jwk_string()).context("cannot encode the EC key as a JWK")
 }
 
 /// The public JWK of the key in `pem`.
-pub fn public_jwk(pem: &str) -> anyhow::Result<Value> {
+pub fn public_jwk(pem: &str) -> Result<Value> {
     let Some((label, block)) = first_key_block(pem) else {
         bail!("no PEM key block found");
     };
@@ -82,11 +103,7 @@ pub fn public_jwk(pem: &str) -> anyhow::Result<Value> {
 
 /// The JWK with `kid`, `use: sig` and the key type's default `alg`, checked against pms's key
 /// policy, and the client id it will get.
-pub fn for_client(
-    pem: &str,
-    kid: Option<&str>,
-    policy: &KeyPolicy,
-) -> anyhow::Result<(Value, String)> {
+pub fn for_client(pem: &str, kid: Option<&str>, policy: &KeyPolicy) -> Result<(Value, String)> {
     let mut jwk = public_jwk(pem)?;
     if let Some(obj) = jwk.as_object_mut() {
         if let Some(kid) = kid {
@@ -101,7 +118,7 @@ pub fn for_client(
         obj.insert("alg".into(), json!(alg));
     }
     let key = ClientPublicKey::parse(&jwk, policy)
-        .map_err(|e| anyhow::anyhow!("pms would reject this key: {e}"))?;
+        .map_err(|e| JwkError(format!("pms would reject this key: {e}")))?;
     Ok((key.to_value(), key.client_id().to_string()))
 }
 
