@@ -208,7 +208,8 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
     let create_keys = args.create_keys.unwrap_or(if args.smoke {
         300
     } else {
-        (((warmup_s + duration_s) * 3000.0).ceil() as usize).max(1000)
+        // Enough for 8000 creates/s: a phase that runs out of keys ends early.
+        (((warmup_s + duration_s) * 8000.0).ceil() as usize).max(1000)
     });
     let backend = if args.database_url.is_some() || args.postgres.is_some() {
         "postgresql"

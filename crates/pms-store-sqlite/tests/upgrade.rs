@@ -2,6 +2,7 @@
 //! (0004 rebuilds the client table).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pms_domain::list::{ClientFilter, ListQuery};
 use pms_domain::Store;
 use pms_store_sqlite::{SqliteSettings, SqliteStore};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -63,4 +64,18 @@ async fn clients_survive_the_client_table_rebuild() {
     assert_eq!(c.claims, ["name"]);
     assert_eq!(c.upd_by.as_deref(), Some("u2"));
     assert_eq!(c.version, 3);
+    // The per-partner counts start from the clients already there.
+    let page = tx
+        .list_clients(&ListQuery {
+            sort: None,
+            page: None,
+            filter: ClientFilter {
+                partner_id: Some("rp".into()),
+                ..ClientFilter::default()
+            },
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items.len(), 1);
 }

@@ -372,15 +372,15 @@ async fn a_row_out_of_attempts_ends_failed() {
     assert_eq!(rows[0].attempts, 3);
     assert_eq!(rows[0].last_error.as_deref(), Some("HTTP 502"));
     assert_eq!(h.world.calls().len(), 3);
-    let text = h.metrics_text();
-    assert!(
-        text.contains(r#"pms_delivery_attempts_total{channel="esignet",outcome="retry"} 2"#),
-        "{text}"
-    );
-    assert!(text.contains(r#"pms_delivery_attempts_total{channel="esignet",outcome="failed"} 1"#));
-    assert!(
-        text.contains(r#"pms_delivery_failures_total{channel="esignet",reason="http_status"} 3"#)
-    );
+    let wants = [
+        r#"pms_delivery_attempts_total{channel="esignet",outcome="retry"} 2"#,
+        r#"pms_delivery_attempts_total{channel="esignet",outcome="failed"} 1"#,
+        r#"pms_delivery_failures_total{channel="esignet",reason="http_status"} 3"#,
+    ];
+    let text = h.metrics_with(&wants).await;
+    for w in wants {
+        assert!(text.contains(w), "{w} missing from\n{text}");
+    }
     h.stop().await;
 }
 

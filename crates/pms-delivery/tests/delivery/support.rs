@@ -986,6 +986,20 @@ impl Harness {
         prometheus_client::encoding::text::encode(&mut text, &self.registry).unwrap();
         text
     }
+
+    /// The metrics once they contain every line of `wants` (up to 2 s): the worker counts an
+    /// attempt after committing its outcome, so counts can trail the rows by a moment.
+    pub async fn metrics_with(&self, wants: &[&str]) -> String {
+        let mut text = self.metrics_text();
+        for _ in 0..100 {
+            if wants.iter().all(|w| text.contains(w)) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            text = self.metrics_text();
+        }
+        text
+    }
 }
 
 impl Drop for Harness {

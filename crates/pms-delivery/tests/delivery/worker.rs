@@ -111,11 +111,9 @@ async fn concurrent_rows_keep_each_clients_order() {
         );
     }
     h.world.assert_no_violations();
-    let text = h.metrics_text();
-    assert!(
-        text.contains(r#"pms_delivery_attempts_total{channel="websub",outcome="delivered"} 24"#),
-        "{text}"
-    );
+    let want = r#"pms_delivery_attempts_total{channel="websub",outcome="delivered"} 24"#;
+    let text = h.metrics_with(&[want]).await;
+    assert!(text.contains(want), "{text}");
     h.stop().await;
 }
 
