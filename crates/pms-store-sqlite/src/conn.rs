@@ -34,16 +34,6 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Runs `f`, a read that may take milliseconds (a list, an export page), telling a
-/// multi-threaded runtime to hand this thread's other tasks to another thread meanwhile: a
-/// long scan must not stall unrelated requests queued behind it.
-pub(crate) fn long<R>(f: impl FnOnce() -> R) -> R {
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
-    }
-}
-
 /// Opens one connection with the settings every connection of the store uses.
 pub(crate) fn open(path: &Path, busy: Duration) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -766,7 +766,7 @@ impl Tx for SqliteTx {
         &mut self,
         q: &ListQuery<PolicySortField, PolicyFilter>,
     ) -> Result<Page<PolicySummary>, StoreError> {
-        conn::long(|| self.list_policies_now(q))
+        self.list_policies_now(q)
     }
 
     async fn insert_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError> {
@@ -949,7 +949,7 @@ impl Tx for SqliteTx {
         &mut self,
         q: &ListQuery<MappingSortField, MappingFilter>,
     ) -> Result<Page<MappingSummary>, StoreError> {
-        conn::long(|| self.list_mappings_now(q))
+        self.list_mappings_now(q)
     }
 
     async fn insert_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError> {
@@ -1017,7 +1017,7 @@ impl Tx for SqliteTx {
         &mut self,
         q: &ListQuery<ClientSortField, ClientFilter>,
     ) -> Result<Page<ClientSummary>, StoreError> {
-        conn::long(|| self.list_clients_now(q))
+        self.list_clients_now(q)
     }
 
     async fn insert_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
