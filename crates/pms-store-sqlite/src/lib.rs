@@ -246,10 +246,13 @@ impl SqliteTx {
     }
 }
 
-/// The partner ids with clients whose id contains `?` (lower-cased), from the per-partner
-/// client counts (migration 0004) rather than from the clients.
-const CLIENT_PARTNERS_SQL: &str =
-    "SELECT rp_id FROM oidc_client_count WHERE n > 0 AND instr(lower(rp_id), ?) > 0 ORDER BY rp_id";
+/// The distinct partner ids of all clients whose id contains `?` (lower-cased), found by
+/// hopping through `oidc_client_rp_created_idx` one partner at a time: as many index seeks as
+/// there are partners, however many clients each has.
+const CLIENT_PARTNERS_SQL: &str = "WITH RECURSIVE rp(id) AS (\
+     SELECT min(rp_id) FROM oidc_client \
+     UNION ALL SELECT (SELECT min(rp_id) FROM oidc_client WHERE rp_id > rp.id) FROM rp WHERE rp.id IS NOT NULL) \
+     SELECT id FROM rp WHERE id IS NOT NULL AND instr(lower(id), ?) > 0";
 
 impl SqliteTx {
     fn list_policies_now(
@@ -328,24 +331,9 @@ impl SqliteTx {
         q: &ListQuery<ClientSortField, ClientFilter>,
     ) -> Result<Page<ClientSummary>, StoreError> {
         let filter = self.resolve_partner_filter(&q.filter)?;
-        let only_partners = ClientFilter {
-            owned_by: None,
-            ..filter.clone()
-        } == ClientFilter::default();
-        let total = match &filter.owned_by {
-            // Filtered by partner only: the kept per-partner counts answer.
-            Some(partners) if only_partners && !partners.is_empty() => {
-                let mut cq =
-                    Sql::new("SELECT COALESCE(SUM(n), 0) FROM oidc_client_count WHERE rp_id IN ");
-                cq.bind_list(partners);
-                self.count(&cq)?
-            }
-            _ => {
-                let mut cq = Sql::new("SELECT COUNT(*)");
-                push_client_where(&mut cq, &filter, false);
-                self.count(&cq)?
-            }
-        };
+        let mut cq = Sql::new("SELECT COUNT(*)");
+        push_client_where(&mut cq, &filter, false);
+        let total = self.count(&cq)?;
         let mut qb = Sql::new(
             "SELECT c.id, c.name, c.rp_id, c.status, c.cr_dtimes, c.upd_dtimes, pa.name AS org_name, \
              g.id AS group_id, g.name AS group_name, g.descr AS group_desc, p.name AS policy_name, \

@@ -64,7 +64,7 @@ async fn clients_survive_the_client_table_rebuild() {
     assert_eq!(c.claims, ["name"]);
     assert_eq!(c.upd_by.as_deref(), Some("u2"));
     assert_eq!(c.version, 3);
-    // The per-partner counts start from the clients already there.
+    // The rebuilt indexes serve the partner-filtered list.
     let page = tx
         .list_clients(&ListQuery {
             sort: None,
