@@ -106,21 +106,16 @@ pub fn mapping_summary(m: &MappingSummary) -> Value {
     })
 }
 
-/// One channel of `delivery` (api-oidc-clients.md §7.2).
-fn channel(s: &ChannelStatus) -> Value {
-    json!({
-        "state": s.state.as_str(), "pendingItems": s.pending_items, "attempts": s.attempts,
-        "lastAttemptAt": ts_opt(&s.last_attempt_at), "nextAttemptAt": ts_opt(&s.next_attempt_at),
-        "lastError": s.last_error,
+/// The `delivery` object of a client's outbox rows (api-oidc-clients.md §7.2), as a `Value`
+/// for the responses still built as trees; the shape is [`DeliveryRepr`]'s.
+fn delivery(rows: &[OutboxRow]) -> Value {
+    let esignet = channel_status(rows, Channel::Esignet);
+    let websub = channel_status(rows, Channel::Websub);
+    serde_json::to_value(DeliveryRepr {
+        esignet: ChannelRepr(&esignet),
+        websub: ChannelRepr(&websub),
     })
-}
-
-/// The `delivery` object of a client's outbox rows.
-pub fn delivery(rows: &[OutboxRow]) -> Value {
-    json!({
-        "esignet": channel(&channel_status(rows, Channel::Esignet)),
-        "websub": channel(&channel_status(rows, Channel::Websub)),
-    })
+    .unwrap_or(Value::Null)
 }
 
 /// `ClientDetail`. The public key is a JSON *text*, as MOSIP returns it. Serialised straight
@@ -187,7 +182,7 @@ struct DeliveryRepr<'a> {
     websub: ChannelRepr<'a>,
 }
 
-/// One channel of `delivery`, the same members as [`channel`].
+/// One channel of `delivery` (api-oidc-clients.md §7.2).
 struct ChannelRepr<'a>(&'a ChannelStatus);
 
 impl Serialize for ChannelRepr<'_> {

@@ -255,114 +255,6 @@ const CLIENT_PARTNERS_SQL: &str = "WITH RECURSIVE rp(id) AS (\
      SELECT id FROM rp WHERE id IS NOT NULL AND instr(lower(id), ?) > 0";
 
 impl SqliteTx {
-    fn list_policies_now(
-        &self,
-        q: &ListQuery<PolicySortField, PolicyFilter>,
-    ) -> Result<Page<PolicySummary>, StoreError> {
-        let mut cq = Sql::new("SELECT COUNT(*)");
-        push_policy_where(&mut cq, &q.filter);
-        let total = self.count(&cq)?;
-        let mut qb = Sql::new(
-            "SELECT p.id, p.name, p.descr, p.policy_group_id, g.name AS group_name, p.schema_url, p.is_active, p.cr_dtimes, \
-             CASE WHEN p.schema_url IS NULL THEN 'draft' WHEN p.is_active = 1 THEN 'activated' ELSE 'deactivated' END AS status",
-        );
-        push_policy_where(&mut qb, &q.filter);
-        match q.sort {
-            Some(s) => {
-                let col = match s.field {
-                    PolicySortField::PolicyId => "p.id",
-                    PolicySortField::PolicyName => "p.name",
-                    PolicySortField::PolicyDescription => "p.descr",
-                    PolicySortField::PolicyGroupId => "p.policy_group_id",
-                    PolicySortField::PolicyGroupName => "g.name",
-                    PolicySortField::Status => "status",
-                    PolicySortField::CreatedDateTime => "p.cr_dtimes",
-                };
-                qb.push(&format!(" ORDER BY {col} {}, p.id ASC", dir_sql(s.dir)));
-            }
-            None => {
-                qb.push(" ORDER BY p.cr_dtimes DESC, p.id ASC");
-            }
-        }
-        push_page(&mut qb, q.page);
-        let items = self.all_sql(&qb, rows::policy_summary_from)?;
-        Ok(Page { items, total })
-    }
-
-    fn list_mappings_now(
-        &self,
-        q: &ListQuery<MappingSortField, MappingFilter>,
-    ) -> Result<Page<MappingSummary>, StoreError> {
-        let mut cq = Sql::new("SELECT COUNT(*)");
-        push_mapping_where(&mut cq, &q.filter);
-        let total = self.count(&cq)?;
-        let mut qb = Sql::new(
-            "SELECT r.id, r.partner_id, pa.approval_status, pa.is_active, pa.name AS org_name, pa.partner_type_code, \
-             p.policy_group_id, g.name AS group_name, g.descr AS group_desc, r.policy_id, p.name AS policy_name, \
-             p.descr AS policy_desc, r.request_detail, r.status_code, r.cr_dtimes, r.upd_dtimes",
-        );
-        push_mapping_where(&mut qb, &q.filter);
-        match q.sort {
-            Some(s) => {
-                let col = match s.field {
-                    MappingSortField::PartnerId => "r.partner_id",
-                    MappingSortField::PartnerType => "pa.partner_type_code",
-                    MappingSortField::OrgName => "pa.name",
-                    MappingSortField::PolicyId => "r.policy_id",
-                    MappingSortField::PolicyGroupName => "g.name",
-                    MappingSortField::PolicyName => "p.name",
-                    MappingSortField::Status => "r.status_code",
-                    MappingSortField::RequestDetail => "r.request_detail",
-                    MappingSortField::CreatedDateTime => "r.cr_dtimes",
-                };
-                qb.push(&format!(" ORDER BY {col} {}, r.id ASC", dir_sql(s.dir)));
-            }
-            None => {
-                qb.push(" ORDER BY r.cr_dtimes DESC, r.id ASC");
-            }
-        }
-        push_page(&mut qb, q.page);
-        let items = self.all_sql(&qb, summary_from)?;
-        Ok(Page { items, total })
-    }
-
-    fn list_clients_now(
-        &self,
-        q: &ListQuery<ClientSortField, ClientFilter>,
-    ) -> Result<Page<ClientSummary>, StoreError> {
-        let filter = self.resolve_partner_filter(&q.filter)?;
-        let mut cq = Sql::new("SELECT COUNT(*)");
-        push_client_where(&mut cq, &filter, false);
-        let total = self.count(&cq)?;
-        let mut qb = Sql::new(
-            "SELECT c.id, c.name, c.rp_id, c.status, c.cr_dtimes, c.upd_dtimes, pa.name AS org_name, \
-             g.id AS group_id, g.name AS group_name, g.descr AS group_desc, p.name AS policy_name, \
-             p.descr AS policy_desc",
-        );
-        push_client_where(&mut qb, &filter, true);
-        match q.sort {
-            Some(s) => {
-                let col = match s.field {
-                    ClientSortField::PartnerId => "c.rp_id",
-                    ClientSortField::OrgName => "pa.name",
-                    ClientSortField::PolicyGroupName => "g.name",
-                    ClientSortField::PolicyName => "p.name",
-                    ClientSortField::ClientId => "c.id",
-                    ClientSortField::ClientName => "c.name",
-                    ClientSortField::Status => "c.status",
-                    ClientSortField::CreatedDateTime => "c.cr_dtimes",
-                };
-                qb.push(&format!(" ORDER BY {col} {}, c.id ASC", dir_sql(s.dir)));
-            }
-            None => {
-                qb.push(" ORDER BY c.cr_dtimes DESC, c.id ASC");
-            }
-        }
-        push_page(&mut qb, q.page);
-        let items = self.all_sql(&qb, client_summary_from)?;
-        Ok(Page { items, total })
-    }
-
     /// The partnerId filter is a substring match; matched against every client it is a scan
     /// of the table. The same rows are the clients of the partners whose id matches, which
     /// the index gives cheaply; the filter becomes that set of partners (intersected with
@@ -754,7 +646,34 @@ impl Tx for SqliteTx {
         &mut self,
         q: &ListQuery<PolicySortField, PolicyFilter>,
     ) -> Result<Page<PolicySummary>, StoreError> {
-        self.list_policies_now(q)
+        let mut cq = Sql::new("SELECT COUNT(*)");
+        push_policy_where(&mut cq, &q.filter);
+        let total = self.count(&cq)?;
+        let mut qb = Sql::new(
+            "SELECT p.id, p.name, p.descr, p.policy_group_id, g.name AS group_name, p.schema_url, p.is_active, p.cr_dtimes, \
+             CASE WHEN p.schema_url IS NULL THEN 'draft' WHEN p.is_active = 1 THEN 'activated' ELSE 'deactivated' END AS status",
+        );
+        push_policy_where(&mut qb, &q.filter);
+        match q.sort {
+            Some(s) => {
+                let col = match s.field {
+                    PolicySortField::PolicyId => "p.id",
+                    PolicySortField::PolicyName => "p.name",
+                    PolicySortField::PolicyDescription => "p.descr",
+                    PolicySortField::PolicyGroupId => "p.policy_group_id",
+                    PolicySortField::PolicyGroupName => "g.name",
+                    PolicySortField::Status => "status",
+                    PolicySortField::CreatedDateTime => "p.cr_dtimes",
+                };
+                qb.push(&format!(" ORDER BY {col} {}, p.id ASC", dir_sql(s.dir)));
+            }
+            None => {
+                qb.push(" ORDER BY p.cr_dtimes DESC, p.id ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let items = self.all_sql(&qb, rows::policy_summary_from)?;
+        Ok(Page { items, total })
     }
 
     async fn insert_policy(&mut self, p: &AuthPolicy) -> Result<(), StoreError> {
@@ -937,7 +856,37 @@ impl Tx for SqliteTx {
         &mut self,
         q: &ListQuery<MappingSortField, MappingFilter>,
     ) -> Result<Page<MappingSummary>, StoreError> {
-        self.list_mappings_now(q)
+        let mut cq = Sql::new("SELECT COUNT(*)");
+        push_mapping_where(&mut cq, &q.filter);
+        let total = self.count(&cq)?;
+        let mut qb = Sql::new(
+            "SELECT r.id, r.partner_id, pa.approval_status, pa.is_active, pa.name AS org_name, pa.partner_type_code, \
+             p.policy_group_id, g.name AS group_name, g.descr AS group_desc, r.policy_id, p.name AS policy_name, \
+             p.descr AS policy_desc, r.request_detail, r.status_code, r.cr_dtimes, r.upd_dtimes",
+        );
+        push_mapping_where(&mut qb, &q.filter);
+        match q.sort {
+            Some(s) => {
+                let col = match s.field {
+                    MappingSortField::PartnerId => "r.partner_id",
+                    MappingSortField::PartnerType => "pa.partner_type_code",
+                    MappingSortField::OrgName => "pa.name",
+                    MappingSortField::PolicyId => "r.policy_id",
+                    MappingSortField::PolicyGroupName => "g.name",
+                    MappingSortField::PolicyName => "p.name",
+                    MappingSortField::Status => "r.status_code",
+                    MappingSortField::RequestDetail => "r.request_detail",
+                    MappingSortField::CreatedDateTime => "r.cr_dtimes",
+                };
+                qb.push(&format!(" ORDER BY {col} {}, r.id ASC", dir_sql(s.dir)));
+            }
+            None => {
+                qb.push(" ORDER BY r.cr_dtimes DESC, r.id ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let items = self.all_sql(&qb, summary_from)?;
+        Ok(Page { items, total })
     }
 
     async fn insert_mapping(&mut self, m: &MappingRequest) -> Result<(), StoreError> {
@@ -1005,7 +954,37 @@ impl Tx for SqliteTx {
         &mut self,
         q: &ListQuery<ClientSortField, ClientFilter>,
     ) -> Result<Page<ClientSummary>, StoreError> {
-        self.list_clients_now(q)
+        let filter = self.resolve_partner_filter(&q.filter)?;
+        let mut cq = Sql::new("SELECT COUNT(*)");
+        push_client_where(&mut cq, &filter, false);
+        let total = self.count(&cq)?;
+        let mut qb = Sql::new(
+            "SELECT c.id, c.name, c.rp_id, c.status, c.cr_dtimes, c.upd_dtimes, pa.name AS org_name, \
+             g.id AS group_id, g.name AS group_name, g.descr AS group_desc, p.name AS policy_name, \
+             p.descr AS policy_desc",
+        );
+        push_client_where(&mut qb, &filter, true);
+        match q.sort {
+            Some(s) => {
+                let col = match s.field {
+                    ClientSortField::PartnerId => "c.rp_id",
+                    ClientSortField::OrgName => "pa.name",
+                    ClientSortField::PolicyGroupName => "g.name",
+                    ClientSortField::PolicyName => "p.name",
+                    ClientSortField::ClientId => "c.id",
+                    ClientSortField::ClientName => "c.name",
+                    ClientSortField::Status => "c.status",
+                    ClientSortField::CreatedDateTime => "c.cr_dtimes",
+                };
+                qb.push(&format!(" ORDER BY {col} {}, c.id ASC", dir_sql(s.dir)));
+            }
+            None => {
+                qb.push(" ORDER BY c.cr_dtimes DESC, c.id ASC");
+            }
+        }
+        push_page(&mut qb, q.page);
+        let items = self.all_sql(&qb, client_summary_from)?;
+        Ok(Page { items, total })
     }
 
     async fn insert_client(&mut self, c: &OidcClient) -> Result<(), StoreError> {
