@@ -1,5 +1,5 @@
 //! A database created by an earlier version keeps its clients through the later migrations
-//! (0004 rebuilds the client table).
+//! (0004 and 0005 rebuild the client table).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pms_domain::list::{ClientFilter, ListQuery};
