@@ -45,6 +45,8 @@ pub struct ClientView {
     pub reader_owns_any: bool,
     /// Whether the reader owns the client's partner (false without a reader).
     pub reader_owns_partner: bool,
+    /// The client's outbox rows (its deliveries), in id order.
+    pub deliveries: Vec<crate::outbox::OutboxRow>,
 }
 
 /// Every table, in an order that satisfies foreign keys when rows are inserted table by table.
@@ -189,8 +191,8 @@ pub trait Tx: Send {
     /// are serialised (the second sees the first's result).
     async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError>;
     /// A client as a read shows it, in one round trip: the client, its policy's name (if the
-    /// policy exists) and, for `reader` (a non-admin caller's user id), whether that user owns any
-    /// partner and whether it owns the client's partner.
+    /// policy exists), its outbox rows and, for `reader` (a non-admin caller's user id), whether
+    /// that user owns any partner and whether it owns the client's partner.
     async fn client_view(
         &mut self,
         id: &str,

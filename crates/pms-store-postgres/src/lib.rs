@@ -892,13 +892,22 @@ impl Tx for PgTx {
             row.try_get(col)
                 .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
         };
+        let client = client_from(&row)?;
+        let policy_name = row
+            .try_get("policy_name")
+            .map_err(|e| StoreError::Corrupt(format!("policy_name: {e}")))?;
+        let reader_owns_any = get_bool("owns_any")?;
+        let reader_owns_partner = get_bool("owns_rp")?;
+        // A second statement in the same snapshot (read transactions are REPEATABLE READ).
+        let deliveries = self
+            .outbox_of(AggregateType::Client, std::slice::from_ref(&client.id))
+            .await?;
         Ok(Some(ClientView {
-            client: client_from(&row)?,
-            policy_name: row
-                .try_get("policy_name")
-                .map_err(|e| StoreError::Corrupt(format!("policy_name: {e}")))?,
-            reader_owns_any: get_bool("owns_any")?,
-            reader_owns_partner: get_bool("owns_rp")?,
+            client,
+            policy_name,
+            reader_owns_any,
+            reader_owns_partner,
+            deliveries,
         }))
     }
 

@@ -348,6 +348,7 @@ macro_rules! client_cols {
         "id, name, name_lang_map, rp_id, policy_id, logo_uri, redirect_uris, public_key, claims, acr_values, grant_types, client_auth_methods, status, cr_by, cr_dtimes, upd_by, upd_dtimes, version"
     };
 }
+/// Read by position in `rows::outbox_at`: keep the order.
 macro_rules! outbox_cols {
     () => {
         "id, aggregate_type, aggregate_id, channel, operation, client_version, event, depends_on, state, attempts, next_attempt_at, last_attempt_at, lease_until, delivered_at, created_at, last_error"
@@ -933,16 +934,41 @@ impl Tx for SqliteTx {
         id: &str,
         reader: Option<&str>,
     ) -> Result<Option<ClientView>, StoreError> {
-        self.one(
-            "SELECT c.id, c.name, c.name_lang_map, c.rp_id, c.policy_id, c.logo_uri, c.redirect_uris, \
-             c.public_key, c.claims, c.acr_values, c.grant_types, c.client_auth_methods, c.status, \
-             c.cr_by, c.cr_dtimes, c.upd_by, c.upd_dtimes, c.version, p.name AS policy_name, \
-             (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = ?1)) AS owns_any, \
-             (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE id = c.rp_id AND user_id = ?1)) AS owns_rp \
-             FROM oidc_client c LEFT JOIN auth_policy p ON p.id = c.policy_id WHERE c.id = ?2",
-            params![reader, id],
-            rows::client_view_from,
-        )
+        // One statement, one read transaction: the client row repeated once per outbox row
+        // (usually none or two), the outbox columns from position CLIENT_VIEW_OUTBOX on.
+        let mut st = self
+            .c()?
+            .prepare_cached(concat!(
+                "SELECT c.id, c.name, c.name_lang_map, c.rp_id, c.policy_id, c.logo_uri, c.redirect_uris, \
+                 c.public_key, c.claims, c.acr_values, c.grant_types, c.client_auth_methods, c.status, \
+                 c.cr_by, c.cr_dtimes, c.upd_by, c.upd_dtimes, c.version, p.name AS policy_name, \
+                 (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = ?1)) AS owns_any, \
+                 (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE id = c.rp_id AND user_id = ?1)) AS owns_rp, \
+                 o.* FROM oidc_client c LEFT JOIN auth_policy p ON p.id = c.policy_id \
+                 LEFT JOIN (SELECT ",
+                outbox_cols!(),
+                " FROM outbox WHERE aggregate_type = 'CLIENT' AND aggregate_id = ?2) o ON 1 \
+                 WHERE c.id = ?2 ORDER BY o.id"
+            ))
+            .map_err(unavailable)?;
+        let mut rows = st.query(params![reader, id]).map_err(unavailable)?;
+        let mut view: Option<ClientView> = None;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let v = match view.as_mut() {
+                Some(v) => v,
+                None => view.insert(rows::client_view_from(row)?),
+            };
+            if row
+                .get_ref(rows::CLIENT_VIEW_OUTBOX)
+                .map_err(unavailable)?
+                .data_type()
+                != rusqlite::types::Type::Null
+            {
+                v.deliveries
+                    .push(rows::outbox_at(row, rows::CLIENT_VIEW_OUTBOX)?);
+            }
+        }
+        Ok(view)
     }
 
     async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {

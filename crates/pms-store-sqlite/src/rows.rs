@@ -248,33 +248,53 @@ pub(crate) fn client_summary_from(row: &Row<'_>) -> Result<ClientSummary, StoreE
 }
 
 /// An enum column: the stored text parsed, anything else [`StoreError::Corrupt`].
-fn parsed<T>(row: &Row<'_>, col: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
-    let s: String = get(row, col)?;
+fn parsed_at<T>(
+    row: &Row<'_>,
+    i: usize,
+    col: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    let s: String = at(row, i, col)?;
     parse(&s).ok_or_else(|| StoreError::Corrupt(format!("{col} {s:?}")))
 }
 
 pub(crate) fn outbox_from(row: &Row<'_>) -> Result<OutboxRow, StoreError> {
-    let attempts = get::<i64>(row, "attempts")?;
+    outbox_at(row, 0)
+}
+
+/// An outbox row whose `outbox_cols!()` start at column `b`. By position: joined to a client
+/// row, the names clash (`id`), and a lookup by name scans the column names each time.
+pub(crate) fn outbox_at(row: &Row<'_>, b: usize) -> Result<OutboxRow, StoreError> {
+    let attempts: i64 = at(row, b + 9, "attempts")?;
+    let event: Option<String> = at(row, b + 6, "event")?;
     Ok(OutboxRow {
-        id: get(row, "id")?,
-        aggregate_type: parsed(row, "aggregate_type", AggregateType::parse)?,
-        aggregate_id: get(row, "aggregate_id")?,
-        channel: parsed(row, "channel", Channel::parse)?,
-        operation: get(row, "operation")?,
-        client_version: get(row, "client_version")?,
-        event: json(row, "event")?,
-        depends_on: get(row, "depends_on")?,
-        state: parsed(row, "state", OutboxState::parse)?,
+        id: at(row, b, "id")?,
+        aggregate_type: parsed_at(row, b + 1, "aggregate_type", AggregateType::parse)?,
+        aggregate_id: at(row, b + 2, "aggregate_id")?,
+        channel: parsed_at(row, b + 3, "channel", Channel::parse)?,
+        operation: at(row, b + 4, "operation")?,
+        client_version: at(row, b + 5, "client_version")?,
+        event: event
+            .map(|s| {
+                serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("event: {e}")))
+            })
+            .transpose()?,
+        depends_on: at(row, b + 7, "depends_on")?,
+        state: parsed_at(row, b + 8, "state", OutboxState::parse)?,
         attempts: u32::try_from(attempts)
             .map_err(|_| StoreError::Corrupt(format!("attempts {attempts}")))?,
-        next_attempt_at: ts_opt(row, "next_attempt_at")?,
-        last_attempt_at: ts_opt(row, "last_attempt_at")?,
-        lease_until: ts_opt(row, "lease_until")?,
-        delivered_at: ts_opt(row, "delivered_at")?,
-        created_at: ts(row, "created_at")?,
-        last_error: get(row, "last_error")?,
+        next_attempt_at: ts_at(row, b + 10, "next_attempt_at")?,
+        last_attempt_at: ts_at(row, b + 11, "last_attempt_at")?,
+        lease_until: ts_at(row, b + 12, "lease_until")?,
+        delivered_at: ts_at(row, b + 13, "delivered_at")?,
+        created_at: ts_at(row, b + 14, "created_at")?
+            .ok_or_else(|| StoreError::Corrupt("created_at: missing".into()))?,
+        last_error: at(row, b + 15, "last_error")?,
     })
 }
+
+/// Where the outbox columns start in the client view's row.
+pub(crate) const CLIENT_VIEW_OUTBOX: usize = 21;
 
 pub(crate) fn client_view_from(row: &Row<'_>) -> Result<pms_domain::store::ClientView, StoreError> {
     Ok(pms_domain::store::ClientView {
@@ -282,5 +302,6 @@ pub(crate) fn client_view_from(row: &Row<'_>) -> Result<pms_domain::store::Clien
         policy_name: at(row, 18, "policy_name")?,
         reader_owns_any: at(row, 19, "owns_any")?,
         reader_owns_partner: at(row, 20, "owns_rp")?,
+        deliveries: Vec::new(),
     })
 }

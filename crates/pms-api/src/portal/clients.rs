@@ -490,9 +490,8 @@ async fn read(
     let echo = Echo::new(Kind::V1);
     let ctx = st.ctx(&user.caller, &echo);
     let mut tx = st.store.read().await?;
-    let (c, policy) = clients::get(tx.as_mut(), &ctx, id).await?;
-    let rows = clients::deliveries(tx.as_mut(), &c.id).await?;
-    Ok((c, policy, rows))
+    let read = clients::get(tx.as_mut(), &ctx, id).await?;
+    Ok((read.client, read.policy_name, read.deliveries))
 }
 
 /// `GET /portal/clients/{id}`.

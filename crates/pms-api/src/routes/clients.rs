@@ -247,9 +247,12 @@ async fn read(st: AppState, caller: Caller, id: String) -> Response {
         admit(&st, &caller, roles::GET_OIDC_CLIENT)?;
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.read().await?;
-        let (client, policy_name) = clients::get(tx.as_mut(), &ctx, &id).await?;
-        let rows = clients::deliveries(tx.as_mut(), &client.id).await?;
-        Ok(repr::client(client, policy_name, &rows))
+        let read = clients::get(tx.as_mut(), &ctx, &id).await?;
+        Ok(repr::client(
+            read.client,
+            read.policy_name,
+            &read.deliveries,
+        ))
     }
     .await;
     echo.respond(st.clock.now(), res)

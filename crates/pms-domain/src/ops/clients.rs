@@ -38,6 +38,15 @@ pub struct NewClient {
     pub client_auth_methods: Vec<String>,
 }
 
+/// What a client read shows: the client, its policy's name (`None` if the policy is gone) and
+/// its outbox rows, for the `delivery` member.
+#[derive(Debug, Clone)]
+pub struct ClientRead {
+    pub client: OidcClient,
+    pub policy_name: Option<String>,
+    pub deliveries: Vec<OutboxRow>,
+}
+
 /// An update request after field validation (api-oidc-clients.md §6.1).
 #[derive(Debug, Clone)]
 pub struct ClientUpdate {
@@ -263,14 +272,9 @@ pub async fn update(
     })
 }
 
-/// `GET /oidc/client/{id}` and `GET /oauth/client/{id}` (§7.1). Returns the client and its
-/// policy's name, if the policy still exists.
-pub async fn get(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    id: &str,
-) -> Result<(OidcClient, Option<String>), DomainError> {
-    // One round trip answers checks 1-3: reads are the hot path.
+/// `GET /oidc/client/{id}` and `GET /oauth/client/{id}` (§7.1).
+pub async fn get(tx: &mut dyn Tx, ctx: &Ctx, id: &str) -> Result<ClientRead, DomainError> {
+    // One round trip answers checks 1-3 and brings the deliveries: reads are the hot path.
     let reader = (!ctx.caller.is_admin).then_some(ctx.caller.user_id.as_str());
     let view = tx
         .client_view(id, reader)
@@ -284,7 +288,11 @@ pub async fn get(
             return Err(DomainError::ClientPartnerNotOwnedForRead);
         }
     }
-    Ok((view.client, view.policy_name))
+    Ok(ClientRead {
+        client: view.client,
+        policy_name: view.policy_name,
+        deliveries: view.deliveries,
+    })
 }
 
 /// `GET /oauth/client` (§8): admins see every client, anyone else those of the partners it
