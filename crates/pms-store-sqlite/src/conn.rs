@@ -4,7 +4,7 @@
 //! Why inline: a statement on a warm SQLite file takes microseconds, less than handing it to
 //! another thread and back (sqlx-sqlite did that for every statement, and the hand-offs were
 //! half of a read request's CPU). Only what can wait long runs on the blocking pool:
-//! `BEGIN IMMEDIATE` (another process may hold the write lock) and `COMMIT` (fsync).
+//! `BEGIN IMMEDIATE` when another process holds the write lock, and `COMMIT` (fsync).
 //!
 //! Group commit: each write operation runs inside a savepoint of a transaction that several
 //! operations share. An operation that finishes releases its savepoint and gives up its turn,
@@ -162,17 +162,21 @@ impl Db {
                 // it succeeded.
                 let _ = w.conn.execute_batch("ROLLBACK");
             }
-            let (mut back, r) = tokio::task::spawn_blocking(move || {
-                let r = run(&w.conn, "BEGIN IMMEDIATE");
-                (w, r)
-            })
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("writer task failed: {e}")))?;
-            r.map_err(unavailable)?;
+            // Inline first, without waiting: only another process can hold the write lock,
+            // and a thread hand-off there and back cost more than the statement.
+            if !begin_now(&w.conn, self.busy).map_err(unavailable)? {
+                let (back, r) = tokio::task::spawn_blocking(move || {
+                    let r = run(&w.conn, "BEGIN IMMEDIATE");
+                    (w, r)
+                })
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("writer task failed: {e}")))?;
+                r.map_err(unavailable)?;
+                w = back;
+            }
             let (outcome, _) = watch::channel(None);
-            back.group = Some(Arc::new(Group { outcome }));
-            back.members = 0;
-            w = back;
+            w.group = Some(Arc::new(Group { outcome }));
+            w.members = 0;
         }
         if let Err(e) = run(&w.conn, "SAVEPOINT op") {
             if w.conn.is_autocommit() {
@@ -272,6 +276,23 @@ impl WriteTurn {
             Some(Err(e)) => Err(StoreError::Unavailable(e)),
             None => Err(StoreError::Unavailable("transaction abandoned".into())),
         }
+    }
+}
+
+/// `BEGIN IMMEDIATE` if the write lock is free right now: `Ok(false)` when another connection
+/// holds it (the caller then waits for it off the runtime's threads).
+fn begin_now(conn: &Connection, busy: Duration) -> rusqlite::Result<bool> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let r = run(conn, "BEGIN IMMEDIATE");
+    conn.busy_timeout(busy)?;
+    match r {
+        Ok(()) => Ok(true),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -138,3 +138,28 @@ async fn readers_never_see_a_member_before_its_group_commits() {
     tx.commit().await.unwrap();
     assert!(exists(&s, "pending").await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waits_for_another_process_holding_the_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(store(&dir).await);
+    // Another process (a `pms` command, say) holds the write lock.
+    let other = rusqlite::Connection::open(dir.path().join("pms.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let s2 = s.clone();
+    let write = tokio::spawn(async move {
+        let mut tx = s2.write().await.unwrap();
+        tx.insert_policy_group(&group("after")).await.unwrap();
+        tx.commit().await.unwrap();
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!write.is_finished(), "the write went ahead of the lock");
+    // The runtime's threads are not stuck behind the lock: reads still run.
+    assert!(!exists(&s, "after").await);
+    other.execute_batch("COMMIT").unwrap();
+    tokio::time::timeout(Duration::from_secs(10), write)
+        .await
+        .expect("the write proceeds once the lock is free")
+        .unwrap();
+    assert!(exists(&s, "after").await);
+}

@@ -429,6 +429,7 @@ pub async fn create(State(p): St, user: User, Extension(mut form): Extension<For
         if !problems.is_empty() {
             return Ok(None);
         }
+        let cmd = clients::check_key(&st.client_rules, cmd)?;
         let echo = Echo::new(Kind::V1);
         let ctx = st.ctx(&user.caller, &echo);
         let mut tx = st.store.write().await?;

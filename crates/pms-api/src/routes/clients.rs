@@ -133,6 +133,7 @@ async fn create(st: AppState, caller: Caller, req: Request, family: ClientFamily
         let mut f = Fields::v1(&st, &body);
         let cmd = create_command(&st, &mut f, family);
         f.finish()?;
+        let cmd = clients::check_key(&st.client_rules, cmd)?;
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let out = clients::create(tx.as_mut(), &ctx, &st.client_rules, cmd).await?;

@@ -81,15 +81,31 @@ async fn require_owner(
     Ok(())
 }
 
-/// `POST /oidc/client` and `POST /oauth/client`: checks 1–17 of §4.2 in order.
+/// A create request whose public key passed check 1 of §4.2.
+#[derive(Debug, Clone)]
+pub struct KeyedNewClient {
+    key: ClientPublicKey,
+    cmd: NewClient,
+}
+
+/// Check 1 of §4.2: the public key's content under the key policy. It reads nothing, so callers
+/// run it before they take the writer's turn, which then holds only the checks that read the
+/// store (nothing else runs between the two, so the order of the checks is unchanged).
+pub fn check_key(rules: &ClientRules, cmd: NewClient) -> Result<KeyedNewClient, DomainError> {
+    let key = ClientPublicKey::parse(&cmd.public_key, &rules.key_policy)
+        .map_err(|e| DomainError::ClientKeyRejected(e.0))?;
+    Ok(KeyedNewClient { key, cmd })
+}
+
+/// `POST /oidc/client` and `POST /oauth/client`: checks 2–17 of §4.2 in order, after
+/// [`check_key`].
 pub async fn create(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     rules: &ClientRules,
-    cmd: NewClient,
+    keyed: KeyedNewClient,
 ) -> Result<Outcome<OidcClient>, DomainError> {
-    let key = ClientPublicKey::parse(&cmd.public_key, &rules.key_policy)
-        .map_err(|e| DomainError::ClientKeyRejected(e.0))?;
+    let KeyedNewClient { key, cmd } = keyed;
     if tx.client(key.client_id()).await?.is_some() {
         return Err(DomainError::ClientKeyTaken);
     }
