@@ -9,8 +9,8 @@
 //! Group commit: each write operation runs inside a savepoint of a transaction that several
 //! operations share. An operation that finishes releases its savepoint and gives up its turn,
 //! so writers already queued join the same transaction; the transaction is committed, with one
-//! fsync, by whichever member next gets the turn while it is still open (or at once when the
-//! group is full). Every member is answered only after that commit succeeded; if it fails,
+//! fsync, by its first member when the turn comes back to it (by another member if the first
+//! one's request is cancelled, or at once when the group is full). Every member is answered only after that commit succeeded; if it fails,
 //! every member gets the error. An operation that fails rolls back to its savepoint and leaves
 //! the others' work alone.
 
@@ -23,6 +23,10 @@ use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 
 /// A group is committed without waiting for more members once it has this many.
 const MAX_GROUP: usize = 64;
+
+/// How long a group's later members leave committing it to its first member before they queue
+/// for the turn themselves (the first member's request may have been cancelled).
+const TAKE_OVER_AFTER: Duration = Duration::from_millis(200);
 
 pub(crate) fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
@@ -258,12 +262,26 @@ impl WriteTurn {
         if w.members >= MAX_GROUP {
             return commit_group(w).await;
         }
-        // Give the turn to writers already queued; they join this transaction.
+        // Give the turn to writers already queued; they join this transaction. The group's
+        // first member queues again at once and commits when its turn comes; the others only
+        // wait for the outcome. (When every member queued for the turn, each one still queued
+        // after the commit was handed the turn only to give it back: a hand-off each on the
+        // writer's path.) If the first member goes away (its request was cancelled), the
+        // others queue after `TAKE_OVER_AFTER`, so the group is committed all the same.
+        let first = w.members == 1;
         drop(w);
+        let wait = if first {
+            Duration::ZERO
+        } else {
+            TAKE_OVER_AFTER
+        };
         tokio::select! {
             biased;
             _ = rx.changed() => {}
-            w = self.writer.clone().lock_owned() => {
+            w = async {
+                tokio::time::sleep(wait).await;
+                self.writer.clone().lock_owned().await
+            } => {
                 if w.group.as_ref().is_some_and(|g| Arc::ptr_eq(g, &group)) {
                     return commit_group(w).await;
                 }

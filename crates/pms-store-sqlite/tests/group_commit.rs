@@ -163,3 +163,33 @@ async fn a_write_waits_for_another_process_holding_the_write_lock() {
         .unwrap();
     assert!(exists(&s, "after").await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_is_committed_when_its_first_member_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(store(&dir).await);
+    let mut first = s.write().await.unwrap();
+    first.insert_policy_group(&group("first")).await.unwrap();
+    // Queued behind `first`; joins its transaction and holds the turn a while.
+    let s2 = s.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = s2.write().await.unwrap();
+        tx.insert_policy_group(&group("second")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tx.commit().await.unwrap();
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // `first` releases its savepoint (the group's first member, the one that commits) and waits
+    // for the turn `second` holds; then its request is cancelled.
+    let committer = tokio::spawn(async move { first.commit().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    committer.abort();
+    // `second` takes over and commits the group: its acknowledgement is true.
+    tokio::time::timeout(Duration::from_secs(5), second)
+        .await
+        .expect("the remaining member commits the group")
+        .unwrap();
+    assert!(exists(&s, "second").await);
+    // The cancelled member's work was in the same transaction (it was never acknowledged).
+    assert!(exists(&s, "first").await);
+}
