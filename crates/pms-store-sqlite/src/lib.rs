@@ -23,7 +23,9 @@ use pms_domain::model::{
     AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
-use pms_domain::store::{ClientView, Constraint, ExportPage, Record, Store, StoreError, Table, Tx};
+use pms_domain::store::{
+    ClientCreateView, ClientView, Constraint, ExportPage, Record, Store, StoreError, Table, Tx,
+};
 use pms_domain::Timestamp;
 use rows::{
     audit_from, client_from, client_summary_from, group_from, mapping_from, outbox_from,
@@ -322,11 +324,13 @@ macro_rules! group_cols {
         "id, name, descr, is_active, user_id, cr_by, cr_dtimes, upd_by, upd_dtimes"
     };
 }
+/// Read by position in `rows::policy_at`: keep the order.
 macro_rules! policy_cols {
     () => {
         "id, policy_group_id, name, descr, policy_type, version, policies, schema_url, is_active, valid_from, valid_to, cr_by, cr_dtimes, upd_by, upd_dtimes"
     };
 }
+/// Read by position in `rows::partner_at`: keep the order.
 macro_rules! partner_cols {
     () => {
         "id, name, address, contact_no, email_id, partner_type_code, policy_group_id, user_id, approval_status, is_active, lang_code, cr_by, cr_dtimes, upd_by, upd_dtimes"
@@ -969,6 +973,62 @@ impl Tx for SqliteTx {
             }
         }
         Ok(view)
+    }
+
+    async fn client_create_view(
+        &mut self,
+        client_id: &str,
+        reader: Option<&str>,
+        partner_id: &str,
+        policy_id: &str,
+    ) -> Result<ClientCreateView, StoreError> {
+        // One statement (this runs in the writer's turn): six answers, then the partner's
+        // columns from 6 on and the policy's from 21 on, NULL where there is no such row.
+        const PARTNER: usize = 6;
+        const POLICY: usize = PARTNER + 15;
+        self.one(
+            concat!(
+                "SELECT EXISTS (SELECT 1 FROM oidc_client WHERE id = ?1), \
+                 (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = ?2)), \
+                 (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE id = ?3 AND user_id = ?2)), \
+                 EXISTS (SELECT 1 FROM partner_policy_request WHERE partner_id = ?3 AND policy_id = ?4), \
+                 EXISTS (SELECT 1 FROM partner_policy_request WHERE partner_id = ?3 AND policy_id = ?4 \
+                         AND status_code = 'approved'), \
+                 coalesce(g.is_active, 0), p.*, ap.* FROM (SELECT 1) AS one \
+                 LEFT JOIN (SELECT ",
+                partner_cols!(),
+                " FROM partner WHERE id = ?3) AS p ON 1 LEFT JOIN (SELECT ",
+                policy_cols!(),
+                " FROM auth_policy WHERE id = ?4) AS ap ON 1 \
+                 LEFT JOIN policy_group g ON g.id = ap.policy_group_id"
+            ),
+            params![client_id, reader, partner_id, policy_id],
+            |row| {
+                let present = |i: usize| -> Result<bool, StoreError> {
+                    Ok(row.get_ref(i).map_err(unavailable)?.data_type()
+                        != rusqlite::types::Type::Null)
+                };
+                Ok(ClientCreateView {
+                    client_taken: rows::flag(row, 0, "client_taken")?,
+                    reader_owns_any: rows::flag(row, 1, "owns_any")?,
+                    reader_owns_partner: rows::flag(row, 2, "owns_partner")?,
+                    mapping_exists: rows::flag(row, 3, "mapping_exists")?,
+                    mapping_approved: rows::flag(row, 4, "mapping_approved")?,
+                    group_active: rows::flag(row, 5, "group_active")?,
+                    partner: if present(PARTNER)? {
+                        Some(rows::partner_at(row, PARTNER)?)
+                    } else {
+                        None
+                    },
+                    policy: if present(POLICY)? {
+                        Some(rows::policy_at(row, POLICY)?)
+                    } else {
+                        None
+                    },
+                })
+            },
+        )?
+        .ok_or_else(|| StoreError::Corrupt("client create view: no row".into()))
     }
 
     async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError> {

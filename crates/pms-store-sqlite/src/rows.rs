@@ -51,44 +51,63 @@ pub(crate) fn group_from(row: &Row<'_>) -> Result<PolicyGroup, StoreError> {
 }
 
 pub(crate) fn policy_from(row: &Row<'_>) -> Result<AuthPolicy, StoreError> {
+    policy_at(row, 0)
+}
+
+/// A timestamp column that must be set.
+fn ts_req(row: &Row<'_>, i: usize, col: &str) -> Result<Timestamp, StoreError> {
+    ts_at(row, i, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col}: missing")))
+}
+
+/// A policy whose `policy_cols!()` start at column `b` (by position: see [`outbox_at`]).
+pub(crate) fn policy_at(row: &Row<'_>, b: usize) -> Result<AuthPolicy, StoreError> {
+    let policies: Option<String> = at(row, b + 6, "policies")?;
     Ok(AuthPolicy {
-        id: get(row, "id")?,
-        policy_group_id: get(row, "policy_group_id")?,
-        name: get(row, "name")?,
-        desc: get(row, "descr")?,
-        policy_type: get(row, "policy_type")?,
-        version: get(row, "version")?,
-        policies: json(row, "policies")?.unwrap_or(serde_json::Value::Null),
-        schema: get(row, "schema_url")?,
-        is_active: get(row, "is_active")?,
-        valid_from: ts(row, "valid_from")?,
-        valid_to: ts(row, "valid_to")?,
-        cr_by: get(row, "cr_by")?,
-        cr_dtimes: ts(row, "cr_dtimes")?,
-        upd_by: get(row, "upd_by")?,
-        upd_dtimes: ts_opt(row, "upd_dtimes")?,
+        id: at(row, b, "id")?,
+        policy_group_id: at(row, b + 1, "policy_group_id")?,
+        name: at(row, b + 2, "name")?,
+        desc: at(row, b + 3, "descr")?,
+        policy_type: at(row, b + 4, "policy_type")?,
+        version: at(row, b + 5, "version")?,
+        policies: policies
+            .map(|s| {
+                serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("policies: {e}")))
+            })
+            .transpose()?
+            .unwrap_or(serde_json::Value::Null),
+        schema: at(row, b + 7, "schema_url")?,
+        is_active: at(row, b + 8, "is_active")?,
+        valid_from: ts_req(row, b + 9, "valid_from")?,
+        valid_to: ts_req(row, b + 10, "valid_to")?,
+        cr_by: at(row, b + 11, "cr_by")?,
+        cr_dtimes: ts_req(row, b + 12, "cr_dtimes")?,
+        upd_by: at(row, b + 13, "upd_by")?,
+        upd_dtimes: ts_at(row, b + 14, "upd_dtimes")?,
     })
 }
 
 pub(crate) fn partner_from(row: &Row<'_>) -> Result<Partner, StoreError> {
-    let status: String = get(row, "approval_status")?;
+    partner_at(row, 0)
+}
+
+/// A partner whose `partner_cols!()` start at column `b` (by position: see [`outbox_at`]).
+pub(crate) fn partner_at(row: &Row<'_>, b: usize) -> Result<Partner, StoreError> {
     Ok(Partner {
-        id: get(row, "id")?,
-        name: get(row, "name")?,
-        address: get(row, "address")?,
-        contact_no: get(row, "contact_no")?,
-        email_id: get(row, "email_id")?,
-        partner_type_code: get(row, "partner_type_code")?,
-        policy_group_id: get(row, "policy_group_id")?,
-        user_id: get(row, "user_id")?,
-        approval_status: ApprovalStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("approval_status {status:?}")))?,
-        is_active: get(row, "is_active")?,
-        lang_code: get(row, "lang_code")?,
-        cr_by: get(row, "cr_by")?,
-        cr_dtimes: ts(row, "cr_dtimes")?,
-        upd_by: get(row, "upd_by")?,
-        upd_dtimes: ts_opt(row, "upd_dtimes")?,
+        id: at(row, b, "id")?,
+        name: at(row, b + 1, "name")?,
+        address: at(row, b + 2, "address")?,
+        contact_no: at(row, b + 3, "contact_no")?,
+        email_id: at(row, b + 4, "email_id")?,
+        partner_type_code: at(row, b + 5, "partner_type_code")?,
+        policy_group_id: at(row, b + 6, "policy_group_id")?,
+        user_id: at(row, b + 7, "user_id")?,
+        approval_status: parsed_at(row, b + 8, "approval_status", ApprovalStatus::parse)?,
+        is_active: at(row, b + 9, "is_active")?,
+        lang_code: at(row, b + 10, "lang_code")?,
+        cr_by: at(row, b + 11, "cr_by")?,
+        cr_dtimes: ts_req(row, b + 12, "cr_dtimes")?,
+        upd_by: at(row, b + 13, "upd_by")?,
+        upd_dtimes: ts_at(row, b + 14, "upd_dtimes")?,
     })
 }
 
@@ -291,6 +310,11 @@ pub(crate) fn outbox_at(row: &Row<'_>, b: usize) -> Result<OutboxRow, StoreError
             .ok_or_else(|| StoreError::Corrupt("created_at: missing".into()))?,
         last_error: at(row, b + 15, "last_error")?,
     })
+}
+
+/// A 0/1 column (an `EXISTS`, a boolean).
+pub(crate) fn flag(row: &Row<'_>, i: usize, col: &str) -> Result<bool, StoreError> {
+    at(row, i, col)
 }
 
 /// Where the outbox columns start in the client view's row.

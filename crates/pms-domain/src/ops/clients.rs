@@ -6,8 +6,8 @@ use crate::claims::{ClaimsMapping, GrantsError};
 use crate::client_key::{ClientPublicKey, KeyPolicy};
 use crate::list::{ClientFilter, ClientSortField, ClientSummary, ListQuery, Page};
 use crate::model::{
-    AuditAction, ClientFamily, ClientStatus, Ctx, DomainEvent, MappingStatus, NameMap, OidcClient,
-    Partner, PolicyState,
+    AuditAction, ClientFamily, ClientStatus, Ctx, DomainEvent, NameMap, OidcClient, Partner,
+    PolicyState,
 };
 use crate::outbox::{self, AggregateType, DeliveryState, OutboxRow, OutboxState};
 use crate::store::{Constraint, StoreError, Tx};
@@ -106,19 +106,29 @@ pub async fn create(
     keyed: KeyedNewClient,
 ) -> Result<Outcome<OidcClient>, DomainError> {
     let KeyedNewClient { key, cmd } = keyed;
-    if tx.client(key.client_id()).await?.is_some() {
+    // One read brings what checks 2-14 look at; they are still made in order below.
+    let reader = (!ctx.caller.is_admin).then_some(ctx.caller.user_id.as_str());
+    let view = tx
+        .client_create_view(
+            key.client_id(),
+            reader,
+            &cmd.auth_partner_id,
+            &cmd.policy_id,
+        )
+        .await?;
+    if view.client_taken {
         return Err(DomainError::ClientKeyTaken);
     }
-    require_owner(
-        tx,
-        ctx,
-        &cmd.auth_partner_id,
-        DomainError::ClientPartnerNotOwnedForCreate,
-    )
-    .await?;
-    let partner = tx
-        .partner(&cmd.auth_partner_id)
-        .await?
+    if reader.is_some() {
+        if !view.reader_owns_any {
+            return Err(DomainError::OwnsNoPartner);
+        }
+        if !view.reader_owns_partner {
+            return Err(DomainError::ClientPartnerNotOwnedForCreate);
+        }
+    }
+    let partner = view
+        .partner
         .ok_or_else(|| DomainError::AuthPartnerNotFound(cmd.auth_partner_id.clone()))?;
     if !partner
         .partner_type_code
@@ -129,10 +139,7 @@ pub async fn create(
     if !partner.is_active {
         return Err(DomainError::PartnerNotActive);
     }
-    let policy = tx
-        .policy(&cmd.policy_id)
-        .await?
-        .ok_or(DomainError::ClientPolicyNotFound)?;
+    let policy = view.policy.ok_or(DomainError::ClientPolicyNotFound)?;
     if !policy.policy_type.eq_ignore_ascii_case("Auth") {
         return Err(DomainError::NotAuthPolicy);
     }
@@ -142,18 +149,13 @@ pub async fn create(
     if !policy.within_validity(ctx.now) {
         return Err(DomainError::PolicyExpired);
     }
-    let group_active = tx
-        .policy_group(&policy.policy_group_id)
-        .await?
-        .is_some_and(|g| g.is_active);
-    if !group_active {
+    if !view.group_active {
         return Err(DomainError::PolicyGroupNotActive);
     }
-    let mappings = tx.mappings_of(&partner.id, &policy.id).await?;
-    if mappings.is_empty() {
+    if !view.mapping_exists {
         return Err(DomainError::ClientMappingNotFound);
     }
-    if !mappings.iter().any(|m| m.status == MappingStatus::Approved) {
+    if !view.mapping_approved {
         return Err(DomainError::ClientMappingNotApproved);
     }
     let grants = rules.claims.grants(&policy.policies).map_err(|e| match e {

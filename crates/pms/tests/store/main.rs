@@ -51,6 +51,7 @@ mod fixtures;
 mod harness;
 
 mod audit;
+mod client_create_view;
 mod client_view;
 mod conflicts;
 mod export;

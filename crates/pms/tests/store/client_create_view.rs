@@ -1,0 +1,124 @@
+//! `Tx::client_create_view`: what a client create checks, in one call (SQLite answers it in one
+//! statement, PostgreSQL with the trait's default of one query per item).
+
+use crate::fixtures::*;
+use pms_domain::model::MappingStatus;
+use pms_domain::Store;
+use std::sync::Arc;
+
+async fn case_client_create_view_answers_the_create_checks(store: Arc<dyn Store>) {
+    let mut tx = store.write().await.unwrap();
+    tx.insert_policy_group(&group("g1", "G1", at(0, 0)))
+        .await
+        .unwrap();
+    let mut g2 = group("g2", "G2", at(0, 1));
+    g2.is_active = false;
+    tx.insert_policy_group(&g2).await.unwrap();
+    // Every optional column set on the policy and the partner read back by position.
+    let mut p1 = published(policy("p1", "g1", "Pol", at(0, 2)), true);
+    p1.upd_by = Some("admin-2".into());
+    p1.upd_dtimes = Some(at(0, 9));
+    tx.insert_policy(&p1).await.unwrap();
+    tx.insert_policy(&published(policy("p2", "g2", "Pol2", at(0, 3)), true))
+        .await
+        .unwrap();
+    let mut rp1 = partner("rp1", "Org", "a@x.org", "user-a", at(0, 4));
+    rp1.policy_group_id = Some("g1".into());
+    rp1.upd_by = Some("admin-2".into());
+    rp1.upd_dtimes = Some(at(0, 8));
+    tx.insert_partner(&rp1).await.unwrap();
+    tx.insert_partner(&partner("rp2", "Org2", "b@x.org", "user-b", at(0, 5)))
+        .await
+        .unwrap();
+    tx.insert_mapping(&mapping(
+        "m1",
+        "rp1",
+        "p1",
+        MappingStatus::Approved,
+        at(0, 6),
+    ))
+    .await
+    .unwrap();
+    tx.insert_mapping(&mapping(
+        "m2",
+        "rp2",
+        "p1",
+        MappingStatus::InProgress,
+        at(0, 7),
+    ))
+    .await
+    .unwrap();
+    tx.insert_client(&client("c1", "rp1", "p1", "Client", at(0, 8)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.write().await.unwrap();
+    let v = tx
+        .client_create_view("c1", None, "rp1", "p1")
+        .await
+        .unwrap();
+    check!(v.client_taken, "c1 is taken: {v:?}");
+    check!(
+        !v.reader_owns_any && !v.reader_owns_partner,
+        "no reader, no ownership"
+    );
+    check_eq!(v.partner.as_ref(), Some(&rp1), "partner round trip");
+    match v.policy.as_ref() {
+        Some(p) => assert_policy_eq(p, &p1, "policy round trip"),
+        None => panic!("policy p1 missing"),
+    }
+    check!(
+        v.group_active && v.mapping_exists && v.mapping_approved,
+        "active group, approved mapping: {v:?}"
+    );
+
+    let v = tx
+        .client_create_view("new", Some("user-a"), "rp1", "p1")
+        .await
+        .unwrap();
+    check!(!v.client_taken, "new id is free");
+    check!(v.reader_owns_any && v.reader_owns_partner, "owner: {v:?}");
+    let v = tx
+        .client_create_view("new", Some("user-b"), "rp1", "p1")
+        .await
+        .unwrap();
+    check!(
+        v.reader_owns_any && !v.reader_owns_partner,
+        "other owner: {v:?}"
+    );
+    let v = tx
+        .client_create_view("new", Some("nobody"), "rp1", "p1")
+        .await
+        .unwrap();
+    check!(
+        !v.reader_owns_any && !v.reader_owns_partner,
+        "stranger: {v:?}"
+    );
+    let v = tx
+        .client_create_view("new", None, "rp2", "p1")
+        .await
+        .unwrap();
+    check!(
+        v.mapping_exists && !v.mapping_approved,
+        "mapping in progress: {v:?}"
+    );
+    let v = tx
+        .client_create_view("new", None, "rp1", "p2")
+        .await
+        .unwrap();
+    check!(
+        v.policy.is_some() && !v.group_active && !v.mapping_exists && !v.mapping_approved,
+        "inactive group, no mapping: {v:?}"
+    );
+    let v = tx
+        .client_create_view("new", None, "nope", "nope")
+        .await
+        .unwrap();
+    check!(
+        v.partner.is_none() && v.policy.is_none() && !v.group_active && !v.mapping_exists,
+        "unknown partner and policy: {v:?}"
+    );
+}
+
+cases!(case_client_create_view_answers_the_create_checks);
