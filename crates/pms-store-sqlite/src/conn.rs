@@ -10,8 +10,8 @@
 //! operations share. An operation that finishes releases its savepoint and gives up its turn,
 //! so writers already queued join the same transaction; the transaction is committed, with one
 //! fsync, by its first member when the turn comes back to it (by another member if the first
-//! one's request is cancelled, or at once when the group is full). Every member is answered only after that commit succeeded; if it fails,
-//! every member gets the error. An operation that fails rolls back to its savepoint and leaves
+//! one's request is cancelled, or at once when the group is full). Every member is answered
+//! only after that commit succeeded; if it fails, every member gets the error. An operation that fails rolls back to its savepoint and leaves
 //! the others' work alone.
 
 use pms_domain::StoreError;
@@ -270,16 +270,13 @@ impl WriteTurn {
         // others queue after `TAKE_OVER_AFTER`, so the group is committed all the same.
         let first = w.members == 1;
         drop(w);
-        let wait = if first {
-            Duration::ZERO
-        } else {
-            TAKE_OVER_AFTER
-        };
         tokio::select! {
             biased;
             _ = rx.changed() => {}
             w = async {
-                tokio::time::sleep(wait).await;
+                if !first {
+                    tokio::time::sleep(TAKE_OVER_AFTER).await;
+                }
                 self.writer.clone().lock_owned().await
             } => {
                 if w.group.as_ref().is_some_and(|g| Arc::ptr_eq(g, &group)) {
