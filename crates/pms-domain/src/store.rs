@@ -7,9 +7,7 @@ use crate::list::{
     ClientFilter, ClientSortField, ClientSummary, ListQuery, MappingFilter, MappingSortField,
     MappingSummary, Page, PolicyFilter, PolicySortField, PolicySummary,
 };
-use crate::model::{
-    AuditRecord, AuthPolicy, MappingRequest, MappingStatus, OidcClient, Partner, PolicyGroup,
-};
+use crate::model::{AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup};
 use crate::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use async_trait::async_trait;
 
@@ -212,45 +210,16 @@ pub trait Tx: Send {
     /// are serialised (the second sees the first's result).
     async fn client_for_update(&mut self, id: &str) -> Result<Option<OidcClient>, StoreError>;
     /// What a client create checks, for `reader` (a non-admin caller's user id): whether
-    /// `client_id` is taken, the reader's ownership, the partner, the policy, its group and the
-    /// partner's mappings to it. This default reads them one by one; a backend may answer in one
-    /// round trip.
+    /// `client_id` is taken, the reader's ownership, the partner, the policy, whether the
+    /// policy's group exists and is active, and whether the partner has a mapping request to the
+    /// policy and an approved one; in as few round trips as the backend can.
     async fn client_create_view(
         &mut self,
         client_id: &str,
         reader: Option<&str>,
         partner_id: &str,
         policy_id: &str,
-    ) -> Result<ClientCreateView, StoreError> {
-        let client_taken = self.client(client_id).await?.is_some();
-        let (reader_owns_any, reader_owns_partner) = match reader {
-            Some(user) => {
-                let owned = self.partners_of_user(user).await?;
-                (!owned.is_empty(), owned.iter().any(|p| p.id == partner_id))
-            }
-            None => (false, false),
-        };
-        let partner = self.partner(partner_id).await?;
-        let policy = self.policy(policy_id).await?;
-        let group_active = match &policy {
-            Some(p) => self
-                .policy_group(&p.policy_group_id)
-                .await?
-                .is_some_and(|g| g.is_active),
-            None => false,
-        };
-        let mappings = self.mappings_of(partner_id, policy_id).await?;
-        Ok(ClientCreateView {
-            client_taken,
-            reader_owns_any,
-            reader_owns_partner,
-            partner,
-            policy,
-            group_active,
-            mapping_exists: !mappings.is_empty(),
-            mapping_approved: mappings.iter().any(|m| m.status == MappingStatus::Approved),
-        })
-    }
+    ) -> Result<ClientCreateView, StoreError>;
     /// A client as a read shows it, in one round trip: the client, its policy's name (if the
     /// policy exists), its outbox rows and, for `reader` (a non-admin caller's user id), whether
     /// that user owns any partner and whether it owns the client's partner.

@@ -1,5 +1,5 @@
 //! `Tx::client_create_view`: what a client create checks, in one call (SQLite answers it in one
-//! statement, PostgreSQL with the trait's default of one query per item).
+//! statement, PostgreSQL in three).
 
 use crate::fixtures::*;
 use pms_domain::model::MappingStatus;
