@@ -962,12 +962,7 @@ impl Tx for SqliteTx {
                 Some(v) => v,
                 None => view.insert(rows::client_view_from(row)?),
             };
-            if row
-                .get_ref(rows::CLIENT_VIEW_OUTBOX)
-                .map_err(unavailable)?
-                .data_type()
-                != rusqlite::types::Type::Null
-            {
+            if !rows::is_null(row, rows::CLIENT_VIEW_OUTBOX)? {
                 v.deliveries
                     .push(rows::outbox_at(row, rows::CLIENT_VIEW_OUTBOX)?);
             }
@@ -983,9 +978,7 @@ impl Tx for SqliteTx {
         policy_id: &str,
     ) -> Result<ClientCreateView, StoreError> {
         // One statement (this runs in the writer's turn): six answers, then the partner's
-        // columns from 6 on and the policy's from 21 on, NULL where there is no such row.
-        const PARTNER: usize = 6;
-        const POLICY: usize = PARTNER + 15;
+        // columns and the policy's, NULL where there is no such row (rows::client_create_view_from).
         self.one(
             concat!(
                 "SELECT EXISTS (SELECT 1 FROM oidc_client WHERE id = ?1), \
@@ -1003,30 +996,7 @@ impl Tx for SqliteTx {
                  LEFT JOIN policy_group g ON g.id = ap.policy_group_id"
             ),
             params![client_id, reader, partner_id, policy_id],
-            |row| {
-                let present = |i: usize| -> Result<bool, StoreError> {
-                    Ok(row.get_ref(i).map_err(unavailable)?.data_type()
-                        != rusqlite::types::Type::Null)
-                };
-                Ok(ClientCreateView {
-                    client_taken: rows::flag(row, 0, "client_taken")?,
-                    reader_owns_any: rows::flag(row, 1, "owns_any")?,
-                    reader_owns_partner: rows::flag(row, 2, "owns_partner")?,
-                    mapping_exists: rows::flag(row, 3, "mapping_exists")?,
-                    mapping_approved: rows::flag(row, 4, "mapping_approved")?,
-                    group_active: rows::flag(row, 5, "group_active")?,
-                    partner: if present(PARTNER)? {
-                        Some(rows::partner_at(row, PARTNER)?)
-                    } else {
-                        None
-                    },
-                    policy: if present(POLICY)? {
-                        Some(rows::policy_at(row, POLICY)?)
-                    } else {
-                        None
-                    },
-                })
-            },
+            rows::client_create_view_from,
         )?
         .ok_or_else(|| StoreError::Corrupt("client create view: no row".into()))
     }

@@ -60,7 +60,7 @@ fn ts_req(row: &Row<'_>, i: usize, col: &str) -> Result<Timestamp, StoreError> {
 }
 
 /// A policy whose `policy_cols!()` start at column `b` (by position: see [`outbox_at`]).
-pub(crate) fn policy_at(row: &Row<'_>, b: usize) -> Result<AuthPolicy, StoreError> {
+fn policy_at(row: &Row<'_>, b: usize) -> Result<AuthPolicy, StoreError> {
     let policies: Option<String> = at(row, b + 6, "policies")?;
     Ok(AuthPolicy {
         id: at(row, b, "id")?,
@@ -91,7 +91,7 @@ pub(crate) fn partner_from(row: &Row<'_>) -> Result<Partner, StoreError> {
 }
 
 /// A partner whose `partner_cols!()` start at column `b` (by position: see [`outbox_at`]).
-pub(crate) fn partner_at(row: &Row<'_>, b: usize) -> Result<Partner, StoreError> {
+fn partner_at(row: &Row<'_>, b: usize) -> Result<Partner, StoreError> {
     Ok(Partner {
         id: at(row, b, "id")?,
         name: at(row, b + 1, "name")?,
@@ -312,9 +312,39 @@ pub(crate) fn outbox_at(row: &Row<'_>, b: usize) -> Result<OutboxRow, StoreError
     })
 }
 
-/// A 0/1 column (an `EXISTS`, a boolean).
-pub(crate) fn flag(row: &Row<'_>, i: usize, col: &str) -> Result<bool, StoreError> {
-    at(row, i, col)
+/// Whether column `i` is NULL (an outer join found no row).
+pub(crate) fn is_null(row: &Row<'_>, i: usize) -> Result<bool, StoreError> {
+    Ok(row
+        .get_ref(i)
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?
+        .data_type()
+        == rusqlite::types::Type::Null)
+}
+
+/// The client create view's row: six 0/1 answers, then `partner_cols!()` and `policy_cols!()`.
+pub(crate) fn client_create_view_from(
+    row: &Row<'_>,
+) -> Result<pms_domain::store::ClientCreateView, StoreError> {
+    const PARTNER: usize = 6;
+    const POLICY: usize = PARTNER + 15;
+    Ok(pms_domain::store::ClientCreateView {
+        client_taken: at(row, 0, "client_taken")?,
+        reader_owns_any: at(row, 1, "owns_any")?,
+        reader_owns_partner: at(row, 2, "owns_partner")?,
+        mapping_exists: at(row, 3, "mapping_exists")?,
+        mapping_approved: at(row, 4, "mapping_approved")?,
+        group_active: at(row, 5, "group_active")?,
+        partner: if is_null(row, PARTNER)? {
+            None
+        } else {
+            Some(partner_at(row, PARTNER)?)
+        },
+        policy: if is_null(row, POLICY)? {
+            None
+        } else {
+            Some(policy_at(row, POLICY)?)
+        },
+    })
 }
 
 /// Where the outbox columns start in the client view's row.
