@@ -36,8 +36,10 @@ async fn case_client_view_answers_the_read_checks(store: Arc<dyn Store>) {
     failed.last_error = Some("HTTP 400 invalid_client".into());
     let mut websub = outbox_row(100, AggregateType::Client, "c1", Channel::Websub, at(0, 6));
     websub.depends_on = Some(10);
+    // A later eSignet row: id order differs from the (channel, id) order of the outbox index.
+    let later = outbox_row(200, AggregateType::Client, "c1", Channel::Esignet, at(0, 7));
     let partner_row = outbox_row(9, AggregateType::Partner, "c1", Channel::Websub, at(0, 6));
-    for r in [&websub, &partner_row, &failed] {
+    for r in [&later, &websub, &partner_row, &failed] {
         tx.restore_outbox(r).await.unwrap();
     }
     tx.commit().await.unwrap();
@@ -48,7 +50,7 @@ async fn case_client_view_answers_the_read_checks(store: Arc<dyn Store>) {
     check_eq!(v.policy_name.as_deref(), Some("Pol"), "policy name");
     check_eq!(
         v.deliveries,
-        vec![failed, websub],
+        vec![failed, websub, later],
         "c1's outbox rows in id order"
     );
     check!(
