@@ -920,8 +920,8 @@ impl Tx for PgTx {
         partner_id: &str,
         policy_id: &str,
     ) -> Result<ClientCreateView, StoreError> {
-        // Three round trips instead of the default's six: the yes/no answers in one query,
-        // then the partner and policy rows.
+        // Three round trips (six as separate reads): the yes/no answers in one query, then the
+        // partner and policy rows.
         let row = sqlx::query(
             "SELECT EXISTS (SELECT 1 FROM oidc_client WHERE id = $1) AS client_taken, \
              ($2::text IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = $2)) AS owns_any, \

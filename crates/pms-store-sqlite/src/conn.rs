@@ -11,8 +11,8 @@
 //! so writers already queued join the same transaction; the transaction is committed, with one
 //! fsync, by its first member when the turn comes back to it (by another member if the first
 //! one's request is cancelled, or at once when the group is full). Every member is answered
-//! only after that commit succeeded; if it fails, every member gets the error. An operation that fails rolls back to its savepoint and leaves
-//! the others' work alone.
+//! only after that commit succeeded; if it fails, every member gets the error. An operation
+//! that fails rolls back to its savepoint and leaves the others' work alone.
 
 use pms_domain::StoreError;
 use rusqlite::{Connection, OpenFlags};

@@ -30,10 +30,14 @@ fn ts_opt(row: &Row<'_>, col: &str) -> Result<Option<Timestamp>, StoreError> {
     .transpose()
 }
 
+/// Stored JSON text read as `T`; text the domain cannot read is [`StoreError::Corrupt`].
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, col: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
 fn json(row: &Row<'_>, col: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let s: Option<String> = get(row, col)?;
-    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
-        .transpose()
+    s.map(|s| from_json(&s, col)).transpose()
 }
 
 pub(crate) fn group_from(row: &Row<'_>) -> Result<PolicyGroup, StoreError> {
@@ -61,7 +65,6 @@ fn ts_req(row: &Row<'_>, i: usize, col: &str) -> Result<Timestamp, StoreError> {
 
 /// A policy whose `policy_cols!()` start at column `b` (by position: see [`outbox_at`]).
 fn policy_at(row: &Row<'_>, b: usize) -> Result<AuthPolicy, StoreError> {
-    let policies: Option<String> = at(row, b + 6, "policies")?;
     Ok(AuthPolicy {
         id: at(row, b, "id")?,
         policy_group_id: at(row, b + 1, "policy_group_id")?,
@@ -69,12 +72,7 @@ fn policy_at(row: &Row<'_>, b: usize) -> Result<AuthPolicy, StoreError> {
         desc: at(row, b + 3, "descr")?,
         policy_type: at(row, b + 4, "policy_type")?,
         version: at(row, b + 5, "version")?,
-        policies: policies
-            .map(|s| {
-                serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("policies: {e}")))
-            })
-            .transpose()?
-            .unwrap_or(serde_json::Value::Null),
+        policies: json_opt_at(row, b + 6, "policies")?.unwrap_or(serde_json::Value::Null),
         schema: at(row, b + 7, "schema_url")?,
         is_active: at(row, b + 8, "is_active")?,
         valid_from: ts_req(row, b + 9, "valid_from")?,
@@ -203,7 +201,17 @@ fn json_at<T: serde::de::DeserializeOwned>(
     col: &str,
 ) -> Result<T, StoreError> {
     let s: String = at(row, i, col)?;
-    serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+    from_json(&s, col)
+}
+
+/// A nullable JSON column.
+fn json_opt_at<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    i: usize,
+    col: &str,
+) -> Result<Option<T>, StoreError> {
+    let s: Option<String> = at(row, i, col)?;
+    s.map(|s| from_json(&s, col)).transpose()
 }
 
 fn ts_at(row: &Row<'_>, i: usize, col: &str) -> Result<Option<Timestamp>, StoreError> {
@@ -285,7 +293,6 @@ pub(crate) fn outbox_from(row: &Row<'_>) -> Result<OutboxRow, StoreError> {
 /// row, the names clash (`id`), and a lookup by name scans the column names each time.
 pub(crate) fn outbox_at(row: &Row<'_>, b: usize) -> Result<OutboxRow, StoreError> {
     let attempts: i64 = at(row, b + 9, "attempts")?;
-    let event: Option<String> = at(row, b + 6, "event")?;
     Ok(OutboxRow {
         id: at(row, b, "id")?,
         aggregate_type: parsed_at(row, b + 1, "aggregate_type", AggregateType::parse)?,
@@ -293,11 +300,7 @@ pub(crate) fn outbox_at(row: &Row<'_>, b: usize) -> Result<OutboxRow, StoreError
         channel: parsed_at(row, b + 3, "channel", Channel::parse)?,
         operation: at(row, b + 4, "operation")?,
         client_version: at(row, b + 5, "client_version")?,
-        event: event
-            .map(|s| {
-                serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("event: {e}")))
-            })
-            .transpose()?,
+        event: json_opt_at(row, b + 6, "event")?,
         depends_on: at(row, b + 7, "depends_on")?,
         state: parsed_at(row, b + 8, "state", OutboxState::parse)?,
         attempts: u32::try_from(attempts)
@@ -306,8 +309,7 @@ pub(crate) fn outbox_at(row: &Row<'_>, b: usize) -> Result<OutboxRow, StoreError
         last_attempt_at: ts_at(row, b + 11, "last_attempt_at")?,
         lease_until: ts_at(row, b + 12, "lease_until")?,
         delivered_at: ts_at(row, b + 13, "delivered_at")?,
-        created_at: ts_at(row, b + 14, "created_at")?
-            .ok_or_else(|| StoreError::Corrupt("created_at: missing".into()))?,
+        created_at: ts_req(row, b + 14, "created_at")?,
         last_error: at(row, b + 15, "last_error")?,
     })
 }
@@ -319,6 +321,19 @@ pub(crate) fn is_null(row: &Row<'_>, i: usize) -> Result<bool, StoreError> {
         .map_err(|e| StoreError::Unavailable(e.to_string()))?
         .data_type()
         == rusqlite::types::Type::Null)
+}
+
+/// What `read` makes of the columns from `i` on, or `None` where an outer join found no row.
+fn unless_null<T>(
+    row: &Row<'_>,
+    i: usize,
+    read: fn(&Row<'_>, usize) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    if is_null(row, i)? {
+        Ok(None)
+    } else {
+        read(row, i).map(Some)
+    }
 }
 
 /// The client create view's row: six 0/1 answers, then `partner_cols!()` and `policy_cols!()`.
@@ -334,16 +349,8 @@ pub(crate) fn client_create_view_from(
         mapping_exists: at(row, 3, "mapping_exists")?,
         mapping_approved: at(row, 4, "mapping_approved")?,
         group_active: at(row, 5, "group_active")?,
-        partner: if is_null(row, PARTNER)? {
-            None
-        } else {
-            Some(partner_at(row, PARTNER)?)
-        },
-        policy: if is_null(row, POLICY)? {
-            None
-        } else {
-            Some(policy_at(row, POLICY)?)
-        },
+        partner: unless_null(row, PARTNER, partner_at)?,
+        policy: unless_null(row, POLICY, policy_at)?,
     })
 }
 
