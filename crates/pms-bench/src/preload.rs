@@ -11,7 +11,7 @@ use crate::load::ClientRef;
 use anyhow::Context;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use pms_domain::model::{AuditAction, AuditRecord, OidcClient};
+use pms_domain::model::{AuditAction, AuditRecord, JsonText, OidcClient};
 use pms_domain::Store;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
@@ -109,7 +109,7 @@ pub async fn preload(
                     entity_type: "OIDC_CLIENT".to_string(),
                     entity_id: id.clone(),
                     before: None,
-                    after: Some(serde_json::to_value(&client)?),
+                    after: Some(JsonText::of(&client)?),
                     correlation_id: format!("pms-bench-preload-{i}"),
                 })
                 .await

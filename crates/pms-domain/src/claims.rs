@@ -5,6 +5,7 @@
 //! create a few set look-ups; the caller reads the files and passes their text (no IO here).
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
@@ -40,7 +41,19 @@ pub struct ClaimsMapping {
     /// it can never be selected (empty AMR list, unknown AMR or an AMR without factors). Every
     /// AMR must be satisfied, i.e. every factor of every AMR allowed, so the union is enough.
     acrs: Vec<(String, Option<BTreeSet<String>>)>,
+    /// What the policy documents seen last grant (see [`ClaimsMapping::grants_of`]).
+    memo: GrantsMemo,
 }
+
+/// How many policy documents [`ClaimsMapping::grants_of`] remembers.
+const MEMO_SIZE: usize = 16;
+
+/// Recent documents and their grants, by identity: an entry holds its document, so the
+/// allocation cannot be reused for another one while the entry exists.
+type MemoEntries = Vec<(Arc<Value>, Result<Grants, GrantsError>)>;
+
+#[derive(Debug, Clone, Default)]
+struct GrantsMemo(Arc<Mutex<MemoEntries>>);
 
 /// What a client is granted: eSignet's `userClaims` and `authContextRefs`, in a fixed order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +203,14 @@ impl ClaimsMapping {
             }
         }
 
-        Ok((Self { claims, acrs }, warnings))
+        Ok((
+            Self {
+                claims,
+                acrs,
+                memo: GrantsMemo::default(),
+            },
+            warnings,
+        ))
     }
 
     /// The embedded defaults.
@@ -205,6 +225,32 @@ impl ClaimsMapping {
             DEFAULT_AMR_ACR_MAPPING,
         )
         .map(|(mapping, _warnings)| mapping)
+    }
+
+    /// [`ClaimsMapping::grants`] of a shared document, remembered by the document's identity:
+    /// a store hands out the same `Arc` for as long as a policy's stored text is unchanged, so
+    /// every create under one policy after the first skips the computation (it ran on the
+    /// writer's serial path, inside every create's turn).
+    pub fn grants_of(&self, policy: &Arc<Value>) -> Result<Grants, GrantsError> {
+        let remembered = |entries: &MemoEntries| {
+            entries
+                .iter()
+                .find(|(doc, _)| Arc::ptr_eq(doc, policy))
+                .map(|(_, g)| g.clone())
+        };
+        if let Some(g) = self.memo.0.lock().ok().and_then(|e| remembered(&e)) {
+            return g;
+        }
+        let grants = self.grants(policy);
+        if let Ok(mut entries) = self.memo.0.lock() {
+            if remembered(&entries).is_none() {
+                if entries.len() >= MEMO_SIZE {
+                    drop(entries.remove(0));
+                }
+                entries.push((policy.clone(), grants.clone()));
+            }
+        }
+        grants
     }
 
     /// claims-and-acr.md §2 and §3 in order: NoClaims, then MandatoryAuth, then NoAcr. `policy`
@@ -390,6 +436,43 @@ mod tests {
         assert_eq!(
             mapping.grants(&mandatory_no_acr),
             Err(GrantsError::MandatoryAuth)
+        );
+    }
+
+    #[test]
+    fn grants_of_remembers_by_identity_and_never_answers_for_another_document() {
+        let mapping = defaults();
+        let example = Arc::new(example_policy());
+        let pin = Arc::new(policy(&["fullName"], &["pin"]));
+        let mandatory = Arc::new(json!({"allowedKycAttributes": [{"attributeName": "email"}],
+                                        "allowedAuthTypes": [{"authType": "otp", "mandatory": true}]}));
+        for _ in 0..2 {
+            assert_eq!(mapping.grants_of(&example), mapping.grants(&example));
+            assert_eq!(mapping.grants_of(&pin), mapping.grants(&pin));
+            assert_eq!(
+                mapping.grants_of(&mandatory),
+                Err(GrantsError::MandatoryAuth)
+            );
+        }
+        // An equal document in another allocation is computed, not looked up, and agrees.
+        let copy = Arc::new(example_policy());
+        assert_eq!(mapping.grants_of(&copy), mapping.grants(&example));
+        // More documents than the memo holds: each answer is still its own document's.
+        let docs: Vec<Arc<Value>> = (0..MEMO_SIZE + 3)
+            .map(|i| {
+                let auth = if i % 2 == 0 { "pin" } else { "otp" };
+                Arc::new(policy(&["fullName"], &[auth]))
+            })
+            .collect();
+        for _ in 0..2 {
+            for doc in &docs {
+                assert_eq!(mapping.grants_of(doc), mapping.grants(doc));
+            }
+        }
+        assert!(mapping.memo.0.lock().unwrap().len() <= MEMO_SIZE);
+        assert_eq!(
+            mapping.grants_of(&pin).unwrap().acr_values,
+            ["mosip:idp:acr:static-code"]
         );
     }
 

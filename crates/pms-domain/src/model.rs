@@ -1,7 +1,9 @@
 //! The entities pms stores and the caller acting on them.
 
 use crate::clock::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::sync::Arc;
 
 /// The authenticated caller, as the API layer established it from the token.
 #[derive(Debug, Clone)]
@@ -68,8 +70,10 @@ pub struct AuthPolicy {
     /// Canonical spelling from `policy.allowed_policy_types` (`Auth`).
     pub policy_type: String,
     pub version: String,
-    /// The policy document, member order as sent.
-    pub policies: serde_json::Value,
+    /// The policy document, member order as sent. Shared, not copied: a store hands out the
+    /// same decoded document for as long as the stored text is unchanged, and the claims
+    /// mapping remembers what a document grants by that identity.
+    pub policies: Arc<serde_json::Value>,
     /// Null while a draft; `policy.schema_url` once published.
     pub schema: Option<String>,
     pub is_active: bool,
@@ -227,9 +231,45 @@ pub struct AuditRecord {
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
+    pub before: Option<JsonText>,
+    pub after: Option<JsonText>,
     pub correlation_id: String,
+}
+
+/// A JSON document kept as the text it was serialised to. The audit trail writes, reads and
+/// exports its snapshots whole and never looks inside them, so they are never built as a
+/// `serde_json::Value` (that was most of the cost of an audit record on the writer's path).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JsonText(Box<RawValue>);
+
+impl JsonText {
+    /// The JSON serialisation of `v`.
+    pub fn of<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<Self> {
+        serde_json::value::to_raw_value(v).map(Self)
+    }
+
+    /// `text`, checked to be one JSON document.
+    pub fn parse(text: String) -> serde_json::Result<Self> {
+        RawValue::from_string(text).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+/// Same text: snapshots are compared as written.
+impl PartialEq for JsonText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Display for JsonText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -50,7 +50,8 @@ use pms_domain::list::{
     MappingSummary, Page, PolicyFilter, PolicySortField, PolicySummary, SortDir,
 };
 use pms_domain::model::{
-    AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
+    AuditRecord, AuthPolicy, JsonText, MappingRequest, OidcClient, Partner, PolicyGroup,
+    PolicyState,
 };
 use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use pms_domain::store::{
@@ -1079,8 +1080,8 @@ impl Tx for PgTx {
         .bind(&a.action)
         .bind(&a.entity_type)
         .bind(&a.entity_id)
-        .bind(a.before.as_ref().map(ToString::to_string))
-        .bind(a.after.as_ref().map(ToString::to_string))
+        .bind(a.before.as_ref().map(JsonText::as_str))
+        .bind(a.after.as_ref().map(JsonText::as_str))
         .bind(&a.correlation_id)
         .execute(&mut *self.tx)
         .await

@@ -3,13 +3,14 @@
 
 use pms_domain::list::{ClientSummary, MappingSummary, PolicySummary};
 use pms_domain::model::{
-    ApprovalStatus, AuditRecord, AuthPolicy, ClientStatus, MappingRequest, MappingStatus,
+    ApprovalStatus, AuditRecord, AuthPolicy, ClientStatus, JsonText, MappingRequest, MappingStatus,
     OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::outbox::{AggregateType, Channel, OutboxRow, OutboxState};
 use pms_domain::{StoreError, Timestamp};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
+use std::sync::Arc;
 
 pub(crate) fn get<T>(row: &PgRow, col: &str) -> Result<T, StoreError>
 where
@@ -35,6 +36,12 @@ fn json(row: &PgRow, col: &str) -> Result<Option<serde_json::Value>, StoreError>
         .transpose()
 }
 
+fn json_text(row: &PgRow, col: &str) -> Result<Option<JsonText>, StoreError> {
+    let s: Option<String> = get(row, col)?;
+    s.map(|s| JsonText::parse(s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
 pub(crate) fn group_from(row: &PgRow) -> Result<PolicyGroup, StoreError> {
     Ok(PolicyGroup {
         id: get(row, "id")?,
@@ -57,7 +64,7 @@ pub(crate) fn policy_from(row: &PgRow) -> Result<AuthPolicy, StoreError> {
         desc: get(row, "descr")?,
         policy_type: get(row, "policy_type")?,
         version: get(row, "version")?,
-        policies: json(row, "policies")?.unwrap_or(serde_json::Value::Null),
+        policies: Arc::new(json(row, "policies")?.unwrap_or(serde_json::Value::Null)),
         schema: get(row, "schema_url")?,
         is_active: get(row, "is_active")?,
         valid_from: ts(row, "valid_from")?,
@@ -164,8 +171,8 @@ pub(crate) fn audit_from(row: &PgRow) -> Result<AuditRecord, StoreError> {
         action: get(row, "action")?,
         entity_type: get(row, "entity_type")?,
         entity_id: get(row, "entity_id")?,
-        before: json(row, "before")?,
-        after: json(row, "after")?,
+        before: json_text(row, "before")?,
+        after: json_text(row, "after")?,
         correlation_id: get(row, "correlation_id")?,
     })
 }

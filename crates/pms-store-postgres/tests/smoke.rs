@@ -14,7 +14,7 @@ use pms_domain::list::{
     PolicySortField, Sort, SortDir,
 };
 use pms_domain::model::{
-    ApprovalStatus, AuditRecord, AuthPolicy, ClientStatus, MappingRequest, MappingStatus,
+    ApprovalStatus, AuditRecord, AuthPolicy, ClientStatus, JsonText, MappingRequest, MappingStatus,
     OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::store::{Constraint, Record, Store, StoreError, Table};
@@ -240,7 +240,7 @@ fn audit(entity_id: &str, n: u32) -> AuditRecord {
         entity_type: "policy_group".into(),
         entity_id: entity_id.into(),
         before: None,
-        after: Some(serde_json::json!({ "n": n })),
+        after: Some(JsonText::of(&serde_json::json!({ "n": n })).unwrap()),
         correlation_id: format!("corr-{n}"),
     }
 }
@@ -359,7 +359,7 @@ async fn every_entity_round_trips_and_updates() {
     pol.schema = Some("https://schema.example/auth".into());
     pol.is_active = true;
     pol.version = "1.1".into();
-    pol.policies = serde_json::json!({"b": 1, "a": [1, 2]});
+    pol.policies = serde_json::json!({"b": 1, "a": [1, 2]}).into();
     pol.upd_by = Some("admin2".into());
     pol.upd_dtimes = Some(later);
     let mut p1 = partner("p1", "P1@New.example", Some("g1"));

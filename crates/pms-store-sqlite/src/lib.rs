@@ -20,7 +20,8 @@ use pms_domain::list::{
     MappingSummary, Page, PolicyFilter, PolicySortField, PolicySummary, SortDir,
 };
 use pms_domain::model::{
-    AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup, PolicyState,
+    AuditRecord, AuthPolicy, JsonText, MappingRequest, OidcClient, Partner, PolicyGroup,
+    PolicyState,
 };
 use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use pms_domain::store::{
@@ -1115,8 +1116,8 @@ impl Tx for SqliteTx {
                 a.action,
                 a.entity_type,
                 a.entity_id,
-                a.before.as_ref().map(ToString::to_string),
-                a.after.as_ref().map(ToString::to_string),
+                a.before.as_ref().map(JsonText::as_str),
+                a.after.as_ref().map(JsonText::as_str),
                 a.correlation_id
             ],
         )?;

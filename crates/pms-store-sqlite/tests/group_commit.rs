@@ -3,23 +3,14 @@
 //! is visible to readers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use pms_domain::model::PolicyGroup;
 use pms_domain::Store;
-use pms_store_sqlite::{SqliteSettings, SqliteStore};
+use pms_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::time::Duration;
-
-async fn store(dir: &tempfile::TempDir) -> SqliteStore {
-    let s = SqliteStore::connect(&SqliteSettings {
-        url: format!("sqlite://{}", dir.path().join("pms.db").display()),
-        max_connections: 4,
-        connect_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
-    s.migrate().await.unwrap();
-    s
-}
+use support::store;
 
 fn group(name: &str) -> PolicyGroup {
     PolicyGroup {

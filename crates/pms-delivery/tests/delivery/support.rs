@@ -1049,7 +1049,7 @@ pub fn policy() -> AuthPolicy {
         desc: "desc".into(),
         policy_type: "Auth".into(),
         version: "1.0".into(),
-        policies: json!({"authTokenType": "policy"}),
+        policies: json!({"authTokenType": "policy"}).into(),
         schema: Some("https://schemas.mosip.io/auth-policy".into()),
         is_active: true,
         valid_from: t0(),

@@ -158,11 +158,14 @@ pub async fn create(
     if !view.mapping_approved {
         return Err(DomainError::ClientMappingNotApproved);
     }
-    let grants = rules.claims.grants(&policy.policies).map_err(|e| match e {
-        GrantsError::NoClaims => DomainError::NoClaims,
-        GrantsError::MandatoryAuth => DomainError::MandatoryAuth,
-        GrantsError::NoAcr => DomainError::NoAcrValues,
-    })?;
+    let grants = rules
+        .claims
+        .grants_of(&policy.policies)
+        .map_err(|e| match e {
+            GrantsError::NoClaims => DomainError::NoClaims,
+            GrantsError::MandatoryAuth => DomainError::MandatoryAuth,
+            GrantsError::NoAcr => DomainError::NoAcrValues,
+        })?;
     let client = OidcClient {
         id: key.client_id().to_string(),
         name: cmd.name,

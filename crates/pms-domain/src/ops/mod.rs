@@ -8,7 +8,7 @@ pub mod partners;
 pub mod policies;
 pub mod policy_groups;
 
-use crate::model::{AuditAction, AuditRecord, Ctx, DomainEvent, Partner};
+use crate::model::{AuditAction, AuditRecord, Ctx, DomainEvent, JsonText, Partner};
 use crate::store::Tx;
 use crate::DomainError;
 use regex::Regex;
@@ -46,9 +46,10 @@ impl<T> Outcome<T> {
     }
 }
 
-fn snapshot<T: Serialize>(v: &T) -> Option<serde_json::Value> {
-    // Serialising plain data structs cannot fail; keep the audit row rather than the error.
-    Some(serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
+fn snapshot<T: Serialize>(v: &T) -> Option<JsonText> {
+    // Serialising plain data structs cannot fail; should it, keep the audit row without the
+    // snapshot rather than fail the change.
+    JsonText::of(v).ok()
 }
 
 /// Writes the audit record of a change, in the caller's transaction.

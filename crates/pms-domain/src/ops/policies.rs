@@ -8,6 +8,7 @@ use crate::model::{
 };
 use crate::store::{Constraint, StoreError, Tx};
 use crate::DomainError;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct NewPolicy {
@@ -94,7 +95,7 @@ pub async fn create(
         desc: cmd.desc,
         policy_type,
         version: cmd.version,
-        policies: cmd.policies,
+        policies: Arc::new(cmd.policies),
         schema: None,
         is_active: false,
         valid_from: ctx.now,
@@ -155,7 +156,7 @@ pub async fn update(
         name: cmd.name,
         desc: cmd.desc,
         version: cmd.version,
-        policies: cmd.policies,
+        policies: Arc::new(cmd.policies),
         upd_by: Some(ctx.caller.user_id.clone()),
         upd_dtimes: Some(ctx.now),
         ..before.clone()

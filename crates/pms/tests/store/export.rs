@@ -17,7 +17,7 @@ fn seed() -> Seed {
         group("grp-a", "group a", at(3, 0)),
     ];
     let mut p1 = published(policy("pol-z", "grp-b", "z", at(4, 1)), true);
-    p1.policies = policy_doc_v2();
+    p1.policies = policy_doc_v2().into();
     let policies = vec![
         p1,
         policy("pol-A", "grp-a", "A", at(4, 2)),

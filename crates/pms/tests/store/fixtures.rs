@@ -78,7 +78,7 @@ pub fn policy(id: &str, group_id: &str, name: &str, cr: Timestamp) -> AuthPolicy
         desc: format!("{name} description"),
         policy_type: "Auth".into(),
         version: "1.0".into(),
-        policies: policy_doc(),
+        policies: policy_doc().into(),
         schema: None,
         is_active: false,
         valid_from: cr,

@@ -143,7 +143,7 @@ async fn case_policy_round_trip(store: Arc<dyn Store>) {
     updated.name = "Policy One v2".into();
     updated.desc = "changed".into();
     updated.version = "2.0".into();
-    updated.policies = policy_doc_v2();
+    updated.policies = policy_doc_v2().into();
     updated.schema = Some("https://schemas.mosip.io/v1/auth-policy".into());
     updated.is_active = true;
     updated.upd_by = Some("admin-3".into());
