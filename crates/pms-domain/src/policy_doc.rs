@@ -1,10 +1,47 @@
 //! Validation of auth-policy documents: the JSON Schema (draft-04) MOSIP ships, plus pms's
 //! `authType` allow-list, with every violation reported in document order
-//! (policies-and-partners.md §2.3).
+//! (policies-and-partners.md §2.3); and [`shared`], the one decoded copy of a stored document
+//! that the stores hand out.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// Policy id → (stored text, document decoded from it).
+type DocsByPolicy = HashMap<String, (String, Arc<Value>)>;
+
+/// See [`shared`].
+static DOCS: LazyLock<Mutex<DocsByPolicy>> = LazyLock::new(Mutex::default);
+
+/// Documents [`shared`] holds before it starts again (a deployment has tens of policies; a bulk
+/// export reads them all once).
+const DOCS_MAX: usize = 256;
+
+/// Policy `id`'s stored document `text`, decoded once: while the text a store reads is byte for
+/// byte the one decoded last for that id, the same `Arc` comes back (so it is right for any
+/// database the process opens). Every client create reads its policy's document, several
+/// kilobytes, on the writer's serial path; decoding it there was a fifth of a create's turn, and
+/// the shared `Arc` is what lets the claims mapping remember grants by identity.
+pub fn shared(id: &str, text: &str) -> serde_json::Result<Arc<Value>> {
+    let cached = DOCS.lock().ok().and_then(|docs| {
+        docs.get(id)
+            .filter(|(t, _)| t == text)
+            .map(|(_, doc)| doc.clone())
+    });
+    if let Some(doc) = cached {
+        return Ok(doc);
+    }
+    let doc = Arc::new(serde_json::from_str::<Value>(text)?);
+    if let Ok(mut docs) = DOCS.lock() {
+        if docs.len() >= DOCS_MAX {
+            docs.clear();
+        }
+        docs.insert(id.to_string(), (text.to_string(), doc.clone()));
+    }
+    Ok(doc)
+}
 
 /// One violation; `path` is the JSON pointer of the offending value without its leading `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +225,22 @@ fn position(doc: &Value, segments: &[String]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_stored_text_is_decoded_once_and_never_outlives_itself() {
+        let first = super::shared("shared-test-1", r#"{"b":1,"a":[2]}"#).unwrap();
+        let again = super::shared("shared-test-1", r#"{"b":1,"a":[2]}"#).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &again));
+        assert_eq!(first.to_string(), r#"{"b":1,"a":[2]}"#, "member order kept");
+        let changed = super::shared("shared-test-1", r#"{"b":2}"#).unwrap();
+        assert_eq!(changed.to_string(), r#"{"b":2}"#);
+        let other = super::shared("shared-test-2", r#"{"b":1,"a":[2]}"#).unwrap();
+        assert!(
+            !std::sync::Arc::ptr_eq(&first, &other),
+            "another policy, its own entry"
+        );
+        assert!(super::shared("shared-test-3", "{not json").is_err());
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -56,15 +56,27 @@ pub(crate) fn group_from(row: &PgRow) -> Result<PolicyGroup, StoreError> {
     })
 }
 
+/// The policy document, decoded once per stored text (`policy_doc::shared`); NULL reads as
+/// JSON null.
+fn policy_doc(row: &PgRow, id: &str) -> Result<Arc<serde_json::Value>, StoreError> {
+    let text: Option<String> = get(row, "policies")?;
+    match text {
+        Some(t) => pms_domain::policy_doc::shared(id, &t)
+            .map_err(|e| StoreError::Corrupt(format!("policies: {e}"))),
+        None => Ok(Arc::new(serde_json::Value::Null)),
+    }
+}
+
 pub(crate) fn policy_from(row: &PgRow) -> Result<AuthPolicy, StoreError> {
+    let id: String = get(row, "id")?;
     Ok(AuthPolicy {
-        id: get(row, "id")?,
+        policies: policy_doc(row, &id)?,
+        id,
         policy_group_id: get(row, "policy_group_id")?,
         name: get(row, "name")?,
         desc: get(row, "descr")?,
         policy_type: get(row, "policy_type")?,
         version: get(row, "version")?,
-        policies: Arc::new(json(row, "policies")?.unwrap_or(serde_json::Value::Null)),
         schema: get(row, "schema_url")?,
         is_active: get(row, "is_active")?,
         valid_from: ts(row, "valid_from")?,

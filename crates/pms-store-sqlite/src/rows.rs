@@ -12,8 +12,7 @@ use pms_domain::{StoreError, Timestamp};
 use rusqlite::types::FromSql;
 use rusqlite::Row;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 
 fn get<T: FromSql>(row: &Row<'_>, col: &str) -> Result<T, StoreError> {
     row.get(col)
@@ -89,20 +88,8 @@ fn policy_at(row: &Row<'_>, b: usize) -> Result<AuthPolicy, StoreError> {
     })
 }
 
-/// Decoded policy documents by policy id, each with the exact text it was decoded from. Every
-/// create reads its policy's document (several kilobytes) on the writer's serial path; decoding
-/// it there was a fifth of the create's turn. An entry is used only while the stored text is
-/// byte for byte the same, so it is right for any database this process opens.
-static POLICY_DOCS: LazyLock<Mutex<DocsByPolicy>> = LazyLock::new(Mutex::default);
-
-/// Policy id → (stored text, document decoded from it).
-type DocsByPolicy = HashMap<String, (String, Arc<Value>)>;
-
-/// Documents [`POLICY_DOCS`] holds before it starts again (a deployment has tens of policies;
-/// a bulk export reads them all once).
-const POLICY_DOCS_MAX: usize = 256;
-
-/// The policy document in column `i` of policy `id` (SQL NULL reads as JSON null).
+/// The policy document in column `i` of policy `id` (SQL NULL reads as JSON null), borrowed
+/// from the row and decoded once per stored text (`policy_doc::shared`).
 fn policy_doc_at(row: &Row<'_>, i: usize, id: &str) -> Result<Arc<Value>, StoreError> {
     let text = row
         .get_ref(i)
@@ -111,22 +98,8 @@ fn policy_doc_at(row: &Row<'_>, i: usize, id: &str) -> Result<Arc<Value>, StoreE
     let Some(text) = text else {
         return Ok(Arc::new(Value::Null));
     };
-    let cached = POLICY_DOCS.lock().ok().and_then(|docs| {
-        docs.get(id)
-            .filter(|(t, _)| t == text)
-            .map(|(_, doc)| doc.clone())
-    });
-    if let Some(doc) = cached {
-        return Ok(doc);
-    }
-    let doc = Arc::new(from_json::<Value>(text, "policies")?);
-    if let Ok(mut docs) = POLICY_DOCS.lock() {
-        if docs.len() >= POLICY_DOCS_MAX {
-            docs.clear();
-        }
-        docs.insert(id.to_string(), (text.to_string(), doc.clone()));
-    }
-    Ok(doc)
+    pms_domain::policy_doc::shared(id, text)
+        .map_err(|e| StoreError::Corrupt(format!("policies: {e}")))
 }
 
 pub(crate) fn partner_from(row: &Row<'_>) -> Result<Partner, StoreError> {
