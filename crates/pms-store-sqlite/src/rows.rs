@@ -9,7 +9,7 @@ use pms_domain::model::{
 };
 use pms_domain::outbox::{AggregateType, Channel, OutboxRow, OutboxState};
 use pms_domain::{StoreError, Timestamp};
-use rusqlite::types::FromSql;
+use rusqlite::types::{FromSql, ValueRef};
 use rusqlite::Row;
 use serde_json::Value;
 use std::sync::Arc;
@@ -30,11 +30,6 @@ fn ts_opt(row: &Row<'_>, col: &str) -> Result<Option<Timestamp>, StoreError> {
         parse_ts(&s).ok_or_else(|| StoreError::Corrupt(format!("{col}: bad timestamp {s:?}")))
     })
     .transpose()
-}
-
-/// Stored JSON text read as `T`; text the domain cannot read is [`StoreError::Corrupt`].
-fn from_json<T: serde::de::DeserializeOwned>(s: &str, col: &str) -> Result<T, StoreError> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
 fn json_text(row: &Row<'_>, col: &str) -> Result<Option<JsonText>, StoreError> {
@@ -212,14 +207,15 @@ fn at<T: FromSql>(row: &Row<'_>, i: usize, col: &str) -> Result<T, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-/// A JSON column holding a value of type `T` (a list of strings, the name map).
+/// A JSON column holding a value of type `T` (a list of strings, the name map), parsed from
+/// SQLite's own copy of the text (no intermediate `String`); text the domain cannot read is
+/// [`StoreError::Corrupt`].
 fn json_at<T: serde::de::DeserializeOwned>(
     row: &Row<'_>,
     i: usize,
     col: &str,
 ) -> Result<T, StoreError> {
-    let s: String = at(row, i, col)?;
-    from_json(&s, col)
+    json_opt_at(row, i, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col}: NULL")))
 }
 
 /// A nullable JSON column.
@@ -228,8 +224,23 @@ fn json_opt_at<T: serde::de::DeserializeOwned>(
     i: usize,
     col: &str,
 ) -> Result<Option<T>, StoreError> {
-    let s: Option<String> = at(row, i, col)?;
-    s.map(|s| from_json(&s, col)).transpose()
+    text_at(row, i, col)?
+        .map(|t| serde_json::from_str(t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+/// A text column as SQLite holds it (`None` for NULL), checked as UTF-8 once: serde_json
+/// then reads it as `&str` (its byte-slice reader would check each string again).
+fn text_at<'r>(row: &'r Row<'_>, i: usize, col: &str) -> Result<Option<&'r str>, StoreError> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{col}: {e}"));
+    match row.get_ref(i).map_err(|e| corrupt(&e))? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => std::str::from_utf8(t).map(Some).map_err(|e| corrupt(&e)),
+        other => Err(corrupt(&format_args!(
+            "expected text, found {}",
+            other.data_type()
+        ))),
+    }
 }
 
 fn ts_at(row: &Row<'_>, i: usize, col: &str) -> Result<Option<Timestamp>, StoreError> {
