@@ -966,6 +966,8 @@ impl Tx for PgTx {
             group_active,
             mapping_exists,
             mapping_approved,
+            // No version is kept: a create reads its checks inside its write transaction.
+            rows_version: None,
         })
     }
 

@@ -169,6 +169,11 @@ impl Store for SqliteStore {
     /// Reads run in autocommit mode: each statement sees the latest commit. (`pms copy-data`
     /// compares row counts, so a write that slips between its statements aborts the copy
     /// instead of corrupting it.)
+    fn keeps_check_rows_version(&self) -> bool {
+        // Migration 0006's triggers keep it.
+        true
+    }
+
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
         Ok(Box::new(SqliteTx::Read(self.db.reader()?)))
     }
@@ -976,6 +981,12 @@ impl Tx for SqliteTx {
         Ok(view)
     }
 
+    async fn check_rows_version(&mut self) -> Result<Option<i64>, StoreError> {
+        self.one("SELECT n FROM check_rows_version", [], |r| {
+            rows::at(r, 0, "check_rows_version")
+        })
+    }
+
     async fn client_create_view(
         &mut self,
         client_id: &str,
@@ -983,8 +994,9 @@ impl Tx for SqliteTx {
         partner_id: &str,
         policy_id: &str,
     ) -> Result<ClientCreateView, StoreError> {
-        // One statement (this runs in the writer's turn): six answers, then the partner's
-        // columns and the policy's, NULL where there is no such row (rows::client_create_view_from).
+        // One statement, so one snapshot: six answers and the check rows' version, then the
+        // partner's columns and the policy's, NULL where there is no such row
+        // (rows::client_create_view_from).
         self.one(
             concat!(
                 "SELECT EXISTS (SELECT 1 FROM oidc_client WHERE id = ?1), \
@@ -993,7 +1005,8 @@ impl Tx for SqliteTx {
                  EXISTS (SELECT 1 FROM partner_policy_request WHERE partner_id = ?3 AND policy_id = ?4), \
                  EXISTS (SELECT 1 FROM partner_policy_request WHERE partner_id = ?3 AND policy_id = ?4 \
                          AND status_code = 'approved'), \
-                 coalesce(g.is_active, 0), p.*, ap.* FROM (SELECT 1) AS one \
+                 coalesce(g.is_active, 0), (SELECT n FROM check_rows_version), p.*, ap.* \
+                 FROM (SELECT 1) AS one \
                  LEFT JOIN (SELECT ",
                 partner_cols!(),
                 " FROM partner WHERE id = ?3) AS p ON 1 LEFT JOIN (SELECT ",

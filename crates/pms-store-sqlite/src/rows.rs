@@ -202,7 +202,7 @@ pub(crate) fn audit_from(row: &Row<'_>) -> Result<AuditRecord, StoreError> {
 }
 
 /// Column `i` (named `col` in errors), read by position.
-fn at<T: FromSql>(row: &Row<'_>, i: usize, col: &str) -> Result<T, StoreError> {
+pub(crate) fn at<T: FromSql>(row: &Row<'_>, i: usize, col: &str) -> Result<T, StoreError> {
     row.get(i)
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
@@ -369,7 +369,7 @@ fn unless_null<T>(
 pub(crate) fn client_create_view_from(
     row: &Row<'_>,
 ) -> Result<pms_domain::store::ClientCreateView, StoreError> {
-    const PARTNER: usize = 6;
+    const PARTNER: usize = 7;
     const POLICY: usize = PARTNER + 15;
     Ok(pms_domain::store::ClientCreateView {
         client_taken: at(row, 0, "client_taken")?,
@@ -378,6 +378,7 @@ pub(crate) fn client_create_view_from(
         mapping_exists: at(row, 3, "mapping_exists")?,
         mapping_approved: at(row, 4, "mapping_approved")?,
         group_active: at(row, 5, "group_active")?,
+        rows_version: at(row, 6, "check_rows_version")?,
         partner: unless_null(row, PARTNER, partner_at)?,
         policy: unless_null(row, POLICY, policy_at)?,
     })

@@ -433,7 +433,7 @@ pub async fn create(State(p): St, user: User, Extension(mut form): Extension<For
         let echo = Echo::new(Kind::V1);
         let ctx = st.ctx(&user.caller, &echo);
         let mut tx = st.store.write().await?;
-        let out = clients::create(tx.as_mut(), &ctx, &st.client_rules, cmd).await?;
+        let out = clients::create(tx.as_mut(), &ctx, &st.client_rules, cmd, None).await?;
         if preview {
             // Dropping the transaction rolls the create back: nothing is written.
             drop(tx);

@@ -2,7 +2,7 @@
 //! from the public key, update with one-way deactivation, read and list with ownership checks.
 
 use super::{audit, entity, owned_partner_ids, Outcome};
-use crate::claims::{ClaimsMapping, GrantsError};
+use crate::claims::{ClaimsMapping, Grants, GrantsError};
 use crate::client_key::{ClientPublicKey, KeyPolicy};
 use crate::list::{ClientFilter, ClientSortField, ClientSummary, ListQuery, Page};
 use crate::model::{
@@ -10,7 +10,7 @@ use crate::model::{
     PolicyState,
 };
 use crate::outbox::{self, AggregateType, DeliveryState, OutboxRow, OutboxState};
-use crate::store::{Constraint, StoreError, Tx};
+use crate::store::{ClientCreateView, Constraint, StoreError, Tx};
 use crate::DomainError;
 
 /// What client operations need beyond the store: the key policy and the claims / ACR mapping
@@ -97,29 +97,48 @@ pub fn check_key(rules: &ClientRules, cmd: NewClient) -> Result<KeyedNewClient, 
     Ok(KeyedNewClient { key, cmd })
 }
 
-/// `POST /oidc/client` and `POST /oauth/client`: checks 2–17 of §4.2 in order, after
-/// [`check_key`].
-pub async fn create(
+/// What a create's checks read, read on `tx` outside the writer's turn (a read transaction,
+/// when [`crate::Store::keeps_check_rows_version`]), with checks 2–17 of §4.2 made on it in
+/// order: a request they refuse is answered without waiting for the writer. [`create`] uses
+/// the view only while nothing it read has changed.
+pub async fn prepare_create(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     rules: &ClientRules,
-    keyed: KeyedNewClient,
-) -> Result<Outcome<OidcClient>, DomainError> {
-    let KeyedNewClient { key, cmd } = keyed;
-    // One read brings what checks 2-14 look at; they are still made in order below.
+    keyed: &KeyedNewClient,
+) -> Result<ClientCreateView, DomainError> {
+    let view = create_view(tx, ctx, keyed).await?;
+    check_create(&view, ctx, rules, &keyed.cmd)?;
+    Ok(view)
+}
+
+async fn create_view(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    keyed: &KeyedNewClient,
+) -> Result<ClientCreateView, DomainError> {
     let reader = (!ctx.caller.is_admin).then_some(ctx.caller.user_id.as_str());
-    let view = tx
+    Ok(tx
         .client_create_view(
-            key.client_id(),
+            keyed.key.client_id(),
             reader,
-            &cmd.auth_partner_id,
-            &cmd.policy_id,
+            &keyed.cmd.auth_partner_id,
+            &keyed.cmd.policy_id,
         )
-        .await?;
+        .await?)
+}
+
+/// Checks 2–17 of §4.2, in order, on one view; what the client is granted when they pass.
+fn check_create(
+    view: &ClientCreateView,
+    ctx: &Ctx,
+    rules: &ClientRules,
+    cmd: &NewClient,
+) -> Result<Grants, DomainError> {
     if view.client_taken {
         return Err(DomainError::ClientKeyTaken);
     }
-    if reader.is_some() {
+    if !ctx.caller.is_admin {
         if !view.reader_owns_any {
             return Err(DomainError::OwnsNoPartner);
         }
@@ -129,17 +148,23 @@ pub async fn create(
     }
     let partner = view
         .partner
+        .as_ref()
         .ok_or_else(|| DomainError::AuthPartnerNotFound(cmd.auth_partner_id.clone()))?;
     if !partner
         .partner_type_code
         .eq_ignore_ascii_case("Auth_Partner")
     {
-        return Err(DomainError::NotAuthPartner(partner.partner_type_code));
+        return Err(DomainError::NotAuthPartner(
+            partner.partner_type_code.clone(),
+        ));
     }
     if !partner.is_active {
         return Err(DomainError::PartnerNotActive);
     }
-    let policy = view.policy.ok_or(DomainError::ClientPolicyNotFound)?;
+    let policy = view
+        .policy
+        .as_ref()
+        .ok_or(DomainError::ClientPolicyNotFound)?;
     if !policy.policy_type.eq_ignore_ascii_case("Auth") {
         return Err(DomainError::NotAuthPolicy);
     }
@@ -158,14 +183,40 @@ pub async fn create(
     if !view.mapping_approved {
         return Err(DomainError::ClientMappingNotApproved);
     }
-    let grants = rules
+    rules
         .claims
         .grants_of(&policy.policies)
         .map_err(|e| match e {
             GrantsError::NoClaims => DomainError::NoClaims,
             GrantsError::MandatoryAuth => DomainError::MandatoryAuth,
             GrantsError::NoAcr => DomainError::NoAcrValues,
-        })?;
+        })
+}
+
+/// `POST /oidc/client` and `POST /oauth/client`: checks 2–17 of §4.2 in order, after
+/// [`check_key`], then the insert. `prepared` is what [`prepare_create`] read: it is used
+/// only while the store's [`Tx::check_rows_version`] still equals the one it was read with
+/// (no partner, policy, group or mapping written since), and is otherwise read again here.
+/// Either way the checks are made on rows as this transaction sees them.
+pub async fn create(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    rules: &ClientRules,
+    keyed: KeyedNewClient,
+    prepared: Option<ClientCreateView>,
+) -> Result<Outcome<OidcClient>, DomainError> {
+    let view = match prepared {
+        Some(v) if v.rows_version.is_some() && tx.check_rows_version().await? == v.rows_version => {
+            v
+        }
+        _ => create_view(tx, ctx, &keyed).await?,
+    };
+    let grants = check_create(&view, ctx, rules, &keyed.cmd)?;
+    let KeyedNewClient { key, cmd } = keyed;
+    // check_create refused a view without them.
+    let (Some(partner), Some(policy)) = (view.partner, view.policy) else {
+        return Err(DomainError::ClientPolicyNotFound);
+    };
     let client = OidcClient {
         id: key.client_id().to_string(),
         name: cmd.name,

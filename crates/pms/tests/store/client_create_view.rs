@@ -121,4 +121,84 @@ async fn case_client_create_view_answers_the_create_checks(store: Arc<dyn Store>
     );
 }
 
-cases!(case_client_create_view_answers_the_create_checks);
+/// `Tx::check_rows_version` moves with every write of a row a create checks (partner, policy,
+/// group, mapping), inside the writing transaction, and not with a client's; the view carries
+/// the version of its own snapshot. A store that keeps none says `None` in both places.
+async fn case_check_rows_version_moves_with_the_rows_a_create_checks(store: Arc<dyn Store>) {
+    let mut g1 = group("g1", "G1", at(0, 0));
+    let mut p1 = published(policy("p1", "g1", "Pol", at(0, 1)), true);
+    let mut rp1 = partner("rp1", "Org", "a@x.org", "user-a", at(0, 2));
+    let mut m1 = mapping("m1", "rp1", "p1", MappingStatus::Approved, at(0, 3));
+    let mut tx = store.write().await.unwrap();
+    tx.insert_policy_group(&g1).await.unwrap();
+    tx.insert_policy(&p1).await.unwrap();
+    tx.insert_partner(&rp1).await.unwrap();
+    tx.insert_mapping(&m1).await.unwrap();
+    tx.commit().await.unwrap();
+
+    async fn version(store: &Arc<dyn Store>) -> Option<i64> {
+        let mut rx = store.read().await.unwrap();
+        rx.check_rows_version().await.unwrap()
+    }
+    let v0 = version(&store).await;
+    let mut rx = store.read().await.unwrap();
+    let view = rx
+        .client_create_view("new", None, "rp1", "p1")
+        .await
+        .unwrap();
+    drop(rx);
+    check_eq!(
+        view.rows_version,
+        v0,
+        "the view carries the current version"
+    );
+    if v0.is_none() {
+        return;
+    }
+
+    // A client (and its audit record) is not a row a create checks.
+    let mut tx = store.write().await.unwrap();
+    tx.insert_client(&client("c1", "rp1", "p1", "Client", at(0, 4)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    check_eq!(version(&store).await, v0, "a client write leaves it");
+
+    let mut seen = v0;
+    for what in ["partner", "policy", "group", "mapping"] {
+        let mut tx = store.write().await.unwrap();
+        match what {
+            "partner" => {
+                rp1.is_active = false;
+                tx.update_partner(&rp1).await.unwrap();
+            }
+            "policy" => {
+                p1.desc = "changed".into();
+                tx.update_policy(&p1).await.unwrap();
+            }
+            "group" => {
+                g1.is_active = false;
+                tx.update_policy_group(&g1).await.unwrap();
+            }
+            _ => {
+                m1.status = MappingStatus::Rejected;
+                tx.update_mapping(&m1).await.unwrap();
+            }
+        }
+        // Inside the writing transaction already, so a create later in it reads again.
+        let inside = tx.check_rows_version().await.unwrap();
+        check!(
+            inside != seen,
+            "{what} update moves it inside its transaction"
+        );
+        tx.commit().await.unwrap();
+        let after = version(&store).await;
+        check_eq!(after, inside, "{what} update, committed");
+        seen = after;
+    }
+}
+
+cases!(
+    case_client_create_view_answers_the_create_checks,
+    case_check_rows_version_moves_with_the_rows_a_create_checks
+);

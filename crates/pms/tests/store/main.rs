@@ -54,6 +54,7 @@ mod audit;
 mod client_create_view;
 mod client_view;
 mod conflicts;
+mod create_prepared;
 mod export;
 mod list_clients;
 mod list_mappings;
