@@ -3,7 +3,10 @@
 -- connection before it waits for the writer, and inside the writer's turn only compares this
 -- number (one row) instead of reading the checks again: equal means every row the checks read
 -- is still as read. Triggers keep it, so every writer (this service, an import, a hand-run
--- statement) moves it, inside the transaction that made the change.
+-- statement) moves it, inside the transaction that made the change. A later migration that
+-- rebuilds one of these four tables (create, copy, drop, rename) drops its triggers with the
+-- old table and must create them again; the store suite's
+-- case_check_rows_version_moves_with_the_rows_a_create_checks fails if it does not.
 CREATE TABLE check_rows_version (
     one INTEGER PRIMARY KEY CHECK (one = 1),
     n   INTEGER NOT NULL
