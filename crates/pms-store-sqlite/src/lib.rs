@@ -166,14 +166,14 @@ impl Store for SqliteStore {
         c.query_row("SELECT 1", [], |_| Ok(())).map_err(unavailable)
     }
 
-    /// Reads run in autocommit mode: each statement sees the latest commit. (`pms copy-data`
-    /// compares row counts, so a write that slips between its statements aborts the copy
-    /// instead of corrupting it.)
     fn keeps_check_rows_version(&self) -> bool {
         // Migration 0006's triggers keep it.
         true
     }
 
+    /// Reads run in autocommit mode: each statement sees the latest commit. (`pms copy-data`
+    /// compares row counts, so a write that slips between its statements aborts the copy
+    /// instead of corrupting it.)
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
         Ok(Box::new(SqliteTx::Read(self.db.reader()?)))
     }
