@@ -954,8 +954,10 @@ impl Tx for SqliteTx {
                 "SELECT c.id, c.name, c.name_lang_map, c.rp_id, c.policy_id, c.logo_uri, c.redirect_uris, \
                  c.public_key, c.claims, c.acr_values, c.grant_types, c.client_auth_methods, c.status, \
                  c.cr_by, c.cr_dtimes, c.upd_by, c.upd_dtimes, c.version, p.name AS policy_name, \
-                 (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = ?1)) AS owns_any, \
-                 (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE id = c.rp_id AND user_id = ?1)) AS owns_rp, \
+                 CASE WHEN ?1 IS NULL THEN 0 \
+                      WHEN EXISTS (SELECT 1 FROM partner WHERE id = c.rp_id AND user_id = ?1) THEN 2 \
+                      WHEN EXISTS (SELECT 1 FROM partner WHERE user_id = ?1) THEN 1 ELSE 0 END \
+                 AS ownership, \
                  o.* FROM oidc_client c LEFT JOIN auth_policy p ON p.id = c.policy_id \
                  LEFT JOIN (SELECT ",
                 outbox_cols!(),

@@ -385,14 +385,17 @@ pub(crate) fn client_create_view_from(
 }
 
 /// Where the outbox columns start in the client view's row.
-pub(crate) const CLIENT_VIEW_OUTBOX: usize = 21;
+pub(crate) const CLIENT_VIEW_OUTBOX: usize = 20;
 
 pub(crate) fn client_view_from(row: &Row<'_>) -> Result<pms_domain::store::ClientView, StoreError> {
+    // 2: the reader owns the client's partner (so owns one), 1: another partner only, 0:
+    // neither, or no reader. The second ownership lookup runs only when the first one fails.
+    let ownership: i64 = at(row, 19, "ownership")?;
     Ok(pms_domain::store::ClientView {
         client: client_from(row)?,
         policy_name: at(row, 18, "policy_name")?,
-        reader_owns_any: at(row, 19, "owns_any")?,
-        reader_owns_partner: at(row, 20, "owns_rp")?,
+        reader_owns_any: ownership >= 1,
+        reader_owns_partner: ownership == 2,
         deliveries: Vec::new(),
     })
 }
