@@ -253,6 +253,11 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn keeps_check_rows_version(&self) -> bool {
+        // Migration 0004's triggers keep it.
+        true
+    }
+
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
         let tx = self
             .pool
@@ -914,6 +919,13 @@ impl Tx for PgTx {
         }))
     }
 
+    async fn check_rows_version(&mut self) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT n FROM check_rows_version")
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(unavailable)
+    }
+
     async fn client_create_view(
         &mut self,
         client_id: &str,
@@ -921,8 +933,9 @@ impl Tx for PgTx {
         partner_id: &str,
         policy_id: &str,
     ) -> Result<ClientCreateView, StoreError> {
-        // Three round trips (six as separate reads): the yes/no answers in one query, then the
-        // partner and policy rows.
+        // Three round trips (six as separate reads): the yes/no answers and the check rows'
+        // version in one query, then the partner and policy rows. A read transaction is one
+        // snapshot (REPEATABLE READ), so the version is that of the rows read.
         let row = sqlx::query(
             "SELECT EXISTS (SELECT 1 FROM oidc_client WHERE id = $1) AS client_taken, \
              ($2::text IS NOT NULL AND EXISTS (SELECT 1 FROM partner WHERE user_id = $2)) AS owns_any, \
@@ -934,7 +947,8 @@ impl Tx for PgTx {
                      AND status_code = 'approved') AS mapping_approved, \
              COALESCE((SELECT g.is_active FROM auth_policy ap \
                        JOIN policy_group g ON g.id = ap.policy_group_id WHERE ap.id = $4), false) \
-             AS group_active",
+             AS group_active, \
+             (SELECT n FROM check_rows_version) AS rows_version",
         )
         .bind(client_id.to_string())
         .bind(reader.map(str::to_string))
@@ -966,8 +980,9 @@ impl Tx for PgTx {
             group_active,
             mapping_exists,
             mapping_approved,
-            // No version is kept: a create reads its checks inside its write transaction.
-            rows_version: None,
+            rows_version: row
+                .try_get("rows_version")
+                .map_err(|e| StoreError::Corrupt(format!("rows_version: {e}")))?,
         })
     }
 
