@@ -225,24 +225,24 @@ fn position(doc: &Value, segments: &[String]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use serde_json::json;
+
     #[test]
     fn a_stored_text_is_decoded_once_and_never_outlives_itself() {
         let first = super::shared("shared-test-1", r#"{"b":1,"a":[2]}"#).unwrap();
         let again = super::shared("shared-test-1", r#"{"b":1,"a":[2]}"#).unwrap();
-        assert!(std::sync::Arc::ptr_eq(&first, &again));
+        assert!(Arc::ptr_eq(&first, &again));
         assert_eq!(first.to_string(), r#"{"b":1,"a":[2]}"#, "member order kept");
         let changed = super::shared("shared-test-1", r#"{"b":2}"#).unwrap();
         assert_eq!(changed.to_string(), r#"{"b":2}"#);
         let other = super::shared("shared-test-2", r#"{"b":1,"a":[2]}"#).unwrap();
         assert!(
-            !std::sync::Arc::ptr_eq(&first, &other),
+            !Arc::ptr_eq(&first, &other),
             "another policy, its own entry"
         );
         assert!(super::shared("shared-test-3", "{not json").is_err());
     }
-
-    use super::*;
-    use serde_json::json;
 
     fn validator() -> PolicyDocValidator {
         let schema: Value = serde_json::from_str(DEFAULT_SCHEMA).unwrap();

@@ -66,9 +66,8 @@ pub struct ClientCreateView {
     pub mapping_exists: bool,
     /// One of those requests is approved.
     pub mapping_approved: bool,
-    /// [`Tx::check_rows_version`] as of this view, read in the same snapshot (`None` when the
-    /// store keeps no such number).
-    pub rows_version: Option<i64>,
+    /// [`Tx::check_rows_version`] as of this view, read in the same snapshot.
+    pub rows_version: i64,
 }
 
 /// Every table, in an order that satisfies foreign keys when rows are inserted table by table.
@@ -144,14 +143,6 @@ pub trait Store: Send + Sync + 'static {
     /// A write transaction. Decisions taken inside it are serialised against other writers of
     /// the same rows (SQLite: one writer at a time; PostgreSQL: row locks, see `*_for_update`).
     async fn write(&self) -> Result<Box<dyn Tx>, StoreError>;
-    /// Whether [`Tx::check_rows_version`] answers. A client create then reads and makes its
-    /// checks on a read connection before it waits for the writer
-    /// ([`crate::ops::clients::prepare_create`]), and its write transaction only compares the
-    /// version; a store that keeps none (or whose extra read would cost a round trip for
-    /// nothing) says `false`, and the create reads its checks inside its write transaction.
-    fn keeps_check_rows_version(&self) -> bool {
-        false
-    }
 }
 
 /// Everything an operation may read or write inside one transaction. Dropping a `Tx` without
@@ -223,11 +214,9 @@ pub trait Tx: Send {
     /// A number that changes whenever a partner, auth policy, policy group or partner–policy
     /// mapping is written, as this transaction sees it. While it equals a
     /// [`ClientCreateView::rows_version`] read elsewhere, every row that view read is unchanged,
-    /// so a create need not read its checks again inside its write transaction. `None` when
-    /// the store keeps no such number.
-    async fn check_rows_version(&mut self) -> Result<Option<i64>, StoreError> {
-        Ok(None)
-    }
+    /// so a create need not read its checks again inside its write transaction
+    /// ([`crate::ops::clients::prepare_create`]).
+    async fn check_rows_version(&mut self) -> Result<i64, StoreError>;
     /// What a client create checks, for `reader` (a non-admin caller's user id): whether
     /// `client_id` is taken, the reader's ownership, the partner, the policy, whether the
     /// policy's group exists and is active, and whether the partner has a mapping request to the

@@ -253,11 +253,6 @@ impl Store for PgStore {
         Ok(())
     }
 
-    fn keeps_check_rows_version(&self) -> bool {
-        // Migration 0004's triggers keep it.
-        true
-    }
-
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
         let tx = self
             .pool
@@ -919,11 +914,14 @@ impl Tx for PgTx {
         }))
     }
 
-    async fn check_rows_version(&mut self) -> Result<Option<i64>, StoreError> {
-        sqlx::query_scalar("SELECT n FROM check_rows_version")
+    async fn check_rows_version(&mut self) -> Result<i64, StoreError> {
+        // Migration 0004's triggers keep it.
+        sqlx::query_scalar::<_, Option<i64>>("SELECT n FROM check_rows_version")
             .fetch_optional(&mut *self.tx)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?
+            .flatten()
+            .ok_or_else(|| StoreError::Corrupt("check_rows_version: no row".into()))
     }
 
     async fn client_create_view(

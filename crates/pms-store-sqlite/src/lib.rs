@@ -166,11 +166,6 @@ impl Store for SqliteStore {
         c.query_row("SELECT 1", [], |_| Ok(())).map_err(unavailable)
     }
 
-    fn keeps_check_rows_version(&self) -> bool {
-        // Migration 0006's triggers keep it.
-        true
-    }
-
     /// Reads run in autocommit mode: each statement sees the latest commit. (`pms copy-data`
     /// compares row counts, so a write that slips between its statements aborts the copy
     /// instead of corrupting it.)
@@ -983,10 +978,12 @@ impl Tx for SqliteTx {
         Ok(view)
     }
 
-    async fn check_rows_version(&mut self) -> Result<Option<i64>, StoreError> {
+    async fn check_rows_version(&mut self) -> Result<i64, StoreError> {
+        // Migration 0006's triggers keep it.
         self.one("SELECT n FROM check_rows_version", [], |r| {
             rows::at(r, 0, "check_rows_version")
-        })
+        })?
+        .ok_or_else(|| StoreError::Corrupt("check_rows_version: no row".into()))
     }
 
     async fn client_create_view(

@@ -135,16 +135,14 @@ async fn create(st: AppState, caller: Caller, req: Request, family: ClientFamily
         f.finish()?;
         let cmd = clients::check_key(&st.client_rules, cmd)?;
         let ctx = st.ctx(&caller, &echo);
-        // Where the store can tell whether they changed, the checks' reads happen before the
-        // writer's turn, and the turn only confirms that nothing they read has changed.
-        let prepared = if st.store.keeps_check_rows_version() {
+        // The checks' reads happen before the writer's turn; the turn only confirms that
+        // nothing they read has changed.
+        let prepared = {
             let mut rx = st.store.read().await?;
-            Some(clients::prepare_create(rx.as_mut(), &ctx, &st.client_rules, &cmd).await?)
-        } else {
-            None
+            clients::prepare_create(rx.as_mut(), &ctx, &st.client_rules, &cmd).await?
         };
         let mut tx = st.store.write().await?;
-        let out = clients::create(tx.as_mut(), &ctx, &st.client_rules, cmd, prepared).await?;
+        let out = clients::create(tx.as_mut(), &ctx, &st.client_rules, cmd, Some(prepared)).await?;
         st.commit(tx).await?;
         Ok(repr::client_saved(&out.value))
     }

@@ -97,8 +97,8 @@ pub fn check_key(rules: &ClientRules, cmd: NewClient) -> Result<KeyedNewClient, 
     Ok(KeyedNewClient { key, cmd })
 }
 
-/// What a create's checks read, read on `tx` outside the writer's turn (a read transaction,
-/// when [`crate::Store::keeps_check_rows_version`]), with checks 2–17 of §4.2 made on it in
+/// What a create's checks read, read on `tx` outside the writer's turn (a read transaction),
+/// with checks 2–17 of §4.2 made on it in
 /// order: a request they refuse is answered without waiting for the writer. [`create`] uses
 /// the view only while nothing it read has changed.
 pub async fn prepare_create(
@@ -206,9 +206,7 @@ pub async fn create(
     prepared: Option<ClientCreateView>,
 ) -> Result<Outcome<OidcClient>, DomainError> {
     let view = match prepared {
-        Some(v) if v.rows_version.is_some() && tx.check_rows_version().await? == v.rows_version => {
-            v
-        }
+        Some(v) if tx.check_rows_version().await? == v.rows_version => v,
         _ => create_view(tx, ctx, &keyed).await?,
     };
     let grants = check_create(&view, ctx, rules, &keyed.cmd)?;

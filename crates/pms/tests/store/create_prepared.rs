@@ -68,27 +68,22 @@ async fn case_a_prepared_create_checks_again_after_a_change(store: Arc<dyn Store
     .unwrap();
     tx.commit().await.unwrap();
 
-    /// What the API does: prepare on a read connection, where the store keeps a version.
+    /// What the API does: prepare on a read connection.
     async fn prepare(
         store: &Arc<dyn Store>,
         ctx: &Ctx,
         rules: &ClientRules,
         keyed: &clients::KeyedNewClient,
-    ) -> Result<Option<ClientCreateView>, DomainError> {
-        if !store.keeps_check_rows_version() {
-            return Ok(None);
-        }
+    ) -> Result<ClientCreateView, DomainError> {
         let mut rx = store.read().await.unwrap();
-        clients::prepare_create(rx.as_mut(), ctx, rules, keyed)
-            .await
-            .map(Some)
+        clients::prepare_create(rx.as_mut(), ctx, rules, keyed).await
     }
 
     // Nothing changed in between: the prepared checks are used and the create lands.
     let keyed = clients::check_key(&rules, new_client("First")).unwrap();
     let prepared = prepare(&store, &ctx, &rules, &keyed).await.unwrap();
     let mut tx = store.write().await.unwrap();
-    let out = clients::create(tx.as_mut(), &ctx, &rules, keyed, prepared)
+    let out = clients::create(tx.as_mut(), &ctx, &rules, keyed, Some(prepared))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -105,7 +100,7 @@ async fn case_a_prepared_create_checks_again_after_a_change(store: Arc<dyn Store
     tx.update_partner(&rp1).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.write().await.unwrap();
-    let err = clients::create(tx.as_mut(), &ctx, &rules, keyed.clone(), prepared)
+    let err = clients::create(tx.as_mut(), &ctx, &rules, keyed.clone(), Some(prepared))
         .await
         .unwrap_err();
     drop(tx);
@@ -118,13 +113,11 @@ async fn case_a_prepared_create_checks_again_after_a_change(store: Arc<dyn Store
     check_eq!(page.items.len(), 1, "only the first client was written");
 
     // Checks that fail when prepared are answered without the writer.
-    if store.keeps_check_rows_version() {
-        let err = prepare(&store, &ctx, &rules, &keyed).await.unwrap_err();
-        check!(
-            matches!(err, DomainError::PartnerNotActive),
-            "prepare refuses: {err:?}"
-        );
-    }
+    let err = prepare(&store, &ctx, &rules, &keyed).await.unwrap_err();
+    check!(
+        matches!(err, DomainError::PartnerNotActive),
+        "prepare refuses: {err:?}"
+    );
 }
 
 cases!(case_a_prepared_create_checks_again_after_a_change);
