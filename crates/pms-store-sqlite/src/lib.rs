@@ -1141,6 +1141,7 @@ impl Tx for SqliteTx {
         entity_type: &str,
         entity_id: &str,
     ) -> Result<Vec<AuditRecord>, StoreError> {
+        // A scan in id order: the log has no entity index (migration 0007 says why).
         self.all(
             concat!(
                 "SELECT ",
