@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pms_domain::outbox::{Channel, OutboxState};
@@ -15,6 +15,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::collections::HashMap;
+use std::sync::RwLock;
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -49,6 +51,17 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
     outbox_depth: Family<OutboxLabels, Gauge>,
+    /// The families' series already seen, by route, then method and status. A metric handle
+    /// shares its series' state, so a request that finds its handles here records into the
+    /// families without building their owned label sets (four strings) to look them up.
+    seen: RwLock<HashMap<Box<str>, Vec<SeenSeries>>>,
+}
+
+struct SeenSeries {
+    method: Method,
+    status: u16,
+    requests: Counter,
+    latency: Histogram,
 }
 
 impl Metrics {
@@ -79,23 +92,57 @@ impl Metrics {
             requests,
             latency,
             outbox_depth,
+            seen: RwLock::new(HashMap::new()),
         }
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.requests
+    fn observe(&self, method: &Method, route: &str, status: u16, seconds: f64) {
+        let found = self.seen.read().ok().and_then(|seen| {
+            seen.get(route)?
+                .iter()
+                .find(|s| s.status == status && s.method == *method)
+                .map(|s| (s.requests.clone(), s.latency.clone()))
+        });
+        let (requests, latency) = match found {
+            Some(handles) => handles,
+            None => self.first_of(method, route, status),
+        };
+        requests.inc();
+        latency.observe(seconds);
+    }
+
+    /// The handles of a series not seen before, created in the families and remembered.
+    fn first_of(&self, method: &Method, route: &str, status: u16) -> (Counter, Histogram) {
+        let requests = self
+            .requests
             .get_or_create(&RequestLabels {
-                method: method.to_string(),
+                method: method.as_str().to_string(),
                 route: route.to_string(),
                 status,
             })
-            .inc();
-        self.latency
+            .clone();
+        let latency = self
+            .latency
             .get_or_create(&RouteLabels {
-                method: method.to_string(),
+                method: method.as_str().to_string(),
                 route: route.to_string(),
             })
-            .observe(seconds);
+            .clone();
+        if let Ok(mut seen) = self.seen.write() {
+            let series = seen.entry(route.into()).or_default();
+            if !series
+                .iter()
+                .any(|s| s.status == status && s.method == *method)
+            {
+                series.push(SeenSeries {
+                    method: method.clone(),
+                    status,
+                    requests: requests.clone(),
+                    latency: latency.clone(),
+                });
+            }
+        }
+        (requests, latency)
     }
 
     /// The text exposition, with the outbox depth read from `store` now.
@@ -138,15 +185,12 @@ async fn outbox_depth(
 /// client ids do not explode the label set).
 pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
     st.metrics.observe(
         &method,
-        &route,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
