@@ -91,6 +91,20 @@ async fn case_a_prepared_create_checks_again_after_a_change(store: Arc<dyn Store
     let stored = rx.client(&out.value.id).await.unwrap();
     drop(rx);
     check_eq!(stored.as_ref(), Some(&out.value), "the first create landed");
+    // Its audit record's snapshot is the stored client.
+    let mut rx = store.read().await.unwrap();
+    let trail = rx.audit_of("OIDC_CLIENT", &out.value.id).await.unwrap();
+    drop(rx);
+    check_eq!(trail.len(), 1, "one audit record");
+    let after: Option<serde_json::Value> = trail
+        .first()
+        .and_then(|a| a.after.as_ref())
+        .map(|t| serde_json::from_str(t.as_str()).unwrap());
+    check_eq!(
+        after,
+        Some(serde_json::to_value(&out.value).unwrap()),
+        "the audit record's after is the stored client"
+    );
 
     // The partner is deactivated after the checks were read: the create must see it.
     let keyed = clients::check_key(&rules, new_client("Second")).unwrap();
