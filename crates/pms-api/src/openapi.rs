@@ -14,9 +14,9 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Extension;
+
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::OnceLock;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
 use utoipa::openapi::security::{
@@ -310,9 +310,12 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
     .flatten()
 }
 
-/// The finished document, shared with [`api_docs`] as a request extension.
-#[derive(Clone)]
-pub struct ApiDoc(pub Arc<OpenApi>);
+/// The finished document, built on first use: it is fixed by the code. (It used to reach
+/// [`api_docs`] as a request extension, which every request of every route paid to insert.)
+pub fn document() -> &'static OpenApi {
+    static DOC: OnceLock<OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| finish(crate::routes::documented().split_for_parts().1))
+}
 
 #[utoipa::path(
     get,
@@ -324,8 +327,8 @@ pub struct ApiDoc(pub Arc<OpenApi>);
     security(()),
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object))
 )]
-pub async fn api_docs(State(st): State<AppState>, Extension(doc): Extension<ApiDoc>) -> Response {
-    match serde_json::to_value(&*doc.0) {
+pub async fn api_docs(State(st): State<AppState>) -> Response {
+    match serde_json::to_value(document()) {
         Ok(v) => json_response(StatusCode::OK, &v),
         Err(e) => {
             Echo::new(Kind::V1).error_response(st.clock.now(), ApiError::internal(e.to_string()))
@@ -338,10 +341,6 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
     use utoipa::openapi::path::ParameterIn;
-
-    fn document() -> OpenApi {
-        finish(crate::routes::documented().into_openapi())
-    }
 
     /// The document lists every route because routes are only ever registered through
     /// `OpenApiRouter::routes(routes!(…))`. A plain axum registration would serve a path the
@@ -377,7 +376,7 @@ mod tests {
 
     #[test]
     fn operation_ids_are_unique_and_path_parameters_declared() {
-        let api = document();
+        let api = document().clone();
         let mut ids = BTreeSet::new();
         for (path, mut item) in api.paths.paths {
             let templated: BTreeSet<String> = path
@@ -410,7 +409,7 @@ mod tests {
 
     #[test]
     fn head_and_security() {
-        let api = document();
+        let api = document().clone();
         assert_eq!(api.info.title, "pms");
         assert_eq!(api.info.version, env!("CARGO_PKG_VERSION"));
         let open: Vec<String> = api

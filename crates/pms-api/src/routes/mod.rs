@@ -12,15 +12,14 @@ pub(crate) mod partners;
 pub(crate) mod policies;
 pub(crate) mod policy_groups;
 
-use crate::openapi::{self, ApiDoc, Health, TAG_HEALTH};
+use crate::openapi::{self, Health, TAG_HEALTH};
 use crate::wire::{json_response, ApiError, Echo, Kind};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::{Extension, Router};
+use axum::Router;
 use serde_json::json;
-use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,9 +27,8 @@ pub const PM: &str = "/v1/partnermanager";
 pub const POL: &str = "/v1/policymanager";
 
 pub fn router() -> Router<AppState> {
-    let (router, api) = documented().split_for_parts();
+    let (router, _) = documented().split_for_parts();
     router
-        .layer(Extension(ApiDoc(Arc::new(openapi::finish(api)))))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
