@@ -79,30 +79,21 @@ fn has_nul(v: &Value) -> bool {
     }
 }
 
-/// Refuses a request whose path or query encodes a NUL character (`%00`) before any handler
-/// sees it: such text can never match stored data, and PostgreSQL cannot even compare it.
-pub async fn reject_nul(
-    axum::extract::State(st): axum::extract::State<AppState>,
-    req: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+/// Where a request's path or query encodes a NUL character (`%00`), if it does: such a request
+/// is refused before any handler sees it (see [`crate::edge`]), since such text can never match
+/// stored data, and PostgreSQL cannot even compare it.
+pub fn nul_in(uri: &axum::http::Uri) -> Option<&'static str> {
     let has = |s: &str| {
         s.as_bytes()
             .windows(3)
             .any(|w| w.eq_ignore_ascii_case(b"%00"))
     };
-    let uri = req.uri();
-    let place = if has(uri.path()) {
+    if has(uri.path()) {
         Some("path")
     } else if uri.query().is_some_and(has) {
         Some("query")
     } else {
         None
-    };
-    match place {
-        Some(p) => Echo::new(crate::wire::Kind::V1)
-            .error_response(st.clock.now(), ApiError::nul_character(p)),
-        None => next.run(req).await,
     }
 }
 

@@ -18,6 +18,8 @@ mod routes;
 pub mod wire;
 
 use auth::{Authenticator, Caller};
+use axum::extract::State;
+use axum::response::Response;
 use axum::Router;
 use pms_domain::model::Ctx;
 use pms_domain::ops::clients::ClientRules;
@@ -28,7 +30,7 @@ use pms_domain::StoreError;
 use pms_domain::{Clock, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
-use wire::Echo;
+use wire::{ApiError, Echo, Kind};
 
 /// HTTP-level settings.
 #[derive(Debug, Clone)]
@@ -101,13 +103,38 @@ impl AppState {
 /// [`tower_http::normalize_path::NormalizePathLayer`] around this router.
 pub fn router(state: AppState) -> Router {
     routes::router()
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            input::reject_nul,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
+}
+
+/// The one middleware around every API route: refuses a NUL character in the path or query
+/// ([`input::nul_in`]) and counts and times every request, refused ones included. One layer,
+/// not one per concern: each `from_fn` layer costs every request a boxed future and a clone of
+/// the inner service.
+async fn edge(
+    State(st): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .cloned();
+    let response = match input::nul_in(req.uri()) {
+        Some(place) => {
+            Echo::new(Kind::V1).error_response(st.clock.now(), ApiError::nul_character(place))
+        }
+        None => next.run(req).await,
+    };
+    st.metrics.observe(
+        &method,
+        route
+            .as_ref()
+            .map_or("unmatched", axum::extract::MatchedPath::as_str),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }

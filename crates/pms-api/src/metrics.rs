@@ -3,9 +3,8 @@
 //! whatever else the service registers (the delivery worker's attempts and failures).
 
 use crate::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{header, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pms_domain::outbox::{Channel, OutboxState};
 use pms_domain::Store;
@@ -17,7 +16,6 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;
 use std::sync::RwLock;
-use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -96,7 +94,9 @@ impl Metrics {
         }
     }
 
-    fn observe(&self, method: &Method, route: &str, status: u16, seconds: f64) {
+    /// Counts and times one request under its route template (not the raw path, so client ids
+    /// do not explode the label set).
+    pub(crate) fn observe(&self, method: &Method, route: &str, status: u16, seconds: f64) {
         let found = self.seen.read().ok().and_then(|seen| {
             seen.get(route)?
                 .iter()
@@ -179,22 +179,6 @@ async fn outbox_depth(
 ) -> Result<Vec<(Channel, OutboxState, u64)>, pms_domain::StoreError> {
     let mut tx = store.read().await?;
     tx.outbox_depth().await
-}
-
-/// Middleware: counts and times every request under its route template (not the raw path, so
-/// client ids do not explode the label set).
-pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(req).await;
-    st.metrics.observe(
-        &method,
-        route.as_ref().map_or("unmatched", MatchedPath::as_str),
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
 }
 
 /// `GET /metrics`.

@@ -148,7 +148,7 @@ pub fn expiry_of(token: &str) -> Option<i64> {
 /// Gives every browser a session id, and refreshes an access token about to expire when a
 /// refresh token is at hand; what it sets is visible to the handler and sent back as cookies.
 pub async fn session(State(p): St, mut req: Request, next: Next) -> Response {
-    // As the API (input::reject_nul): no backend can store a NUL character, so none gets in.
+    // As the API (input::nul_in): no backend can store a NUL character, so none gets in.
     let nul = |s: &str| {
         s.as_bytes()
             .windows(3)
