@@ -449,7 +449,8 @@ fn push_client_where(q: &mut Sql, f: &ClientFilter, all_joins: bool) {
         if owned.is_empty() {
             q.push(" AND 1 = 0");
         } else if let [one] = owned.as_slice() {
-            // Equality, so that the planner walks oidc_client_rp_created_idx in list order.
+            // Equality, so that the planner walks oidc_client_rp_created_idx (backwards) in
+            // list order.
             q.push(" AND c.rp_id = ").bind(one.clone());
         } else {
             q.push(" AND c.rp_id IN ").bind_list(owned);
