@@ -916,11 +916,10 @@ impl Tx for PgTx {
 
     async fn check_rows_version(&mut self) -> Result<i64, StoreError> {
         // Migration 0004's triggers keep it.
-        sqlx::query_scalar::<_, Option<i64>>("SELECT n FROM check_rows_version")
+        sqlx::query_scalar::<_, i64>("SELECT n FROM check_rows_version")
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(unavailable)?
-            .flatten()
             .ok_or_else(|| StoreError::Corrupt("check_rows_version: no row".into()))
     }
 
