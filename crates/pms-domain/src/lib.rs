@@ -17,6 +17,7 @@ pub mod ops;
 pub mod outbox;
 pub mod policy_doc;
 pub mod store;
+pub mod str_list;
 
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use error::DomainError;

@@ -1,6 +1,7 @@
 //! The entities pms stores and the caller acting on them.
 
 use crate::clock::Timestamp;
+use crate::str_list::StrList;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::sync::Arc;
@@ -386,13 +387,13 @@ pub struct OidcClient {
     pub rp_id: String,
     pub policy_id: String,
     pub logo_uri: String,
-    pub redirect_uris: Vec<String>,
+    pub redirect_uris: StrList,
     /// The normalised JWK as compact JSON text (client-id.md §3).
     pub public_key: String,
-    pub claims: Vec<String>,
-    pub acr_values: Vec<String>,
-    pub grant_types: Vec<String>,
-    pub client_auth_methods: Vec<String>,
+    pub claims: StrList,
+    pub acr_values: StrList,
+    pub grant_types: StrList,
+    pub client_auth_methods: StrList,
     pub status: ClientStatus,
     pub cr_by: String,
     pub cr_dtimes: Timestamp,

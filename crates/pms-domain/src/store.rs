@@ -114,7 +114,8 @@ pub enum Record {
     AuthPolicy(AuthPolicy),
     Partner(Partner),
     Mapping(MappingRequest),
-    Client(OidcClient),
+    /// Boxed: the largest row by far, and pages of records are mostly other rows.
+    Client(Box<OidcClient>),
     Audit(AuditRecord),
     /// Copied with its id, state and history, so delivery resumes where it stood.
     Outbox(OutboxRow),

@@ -1360,7 +1360,7 @@ impl Tx for PgTx {
                 Table::Client => {
                     let c = client_from(row)?;
                     let id = c.id.clone();
-                    (Record::Client(c), id)
+                    (Record::Client(Box::new(c)), id)
                 }
                 Table::Audit => {
                     let seq: i64 = rows::get(row, "seq")?;

@@ -7,6 +7,7 @@ use pms_domain::model::{
     OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::outbox::{AggregateType, Channel, OutboxRow, OutboxState};
+use pms_domain::str_list::StrList;
 use pms_domain::{StoreError, Timestamp};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -195,6 +196,12 @@ fn json_of<T: serde::de::DeserializeOwned>(row: &PgRow, col: &str) -> Result<T, 
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
+/// A JSON string-list column, kept as its text ([`StrList`]).
+fn list_of(row: &PgRow, col: &str) -> Result<StrList, StoreError> {
+    let s: String = get(row, col)?;
+    StrList::from_json(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
 fn client_status(row: &PgRow) -> Result<ClientStatus, StoreError> {
     let s: String = get(row, "status")?;
     match s.as_str() {
@@ -212,12 +219,12 @@ pub(crate) fn client_from(row: &PgRow) -> Result<OidcClient, StoreError> {
         rp_id: get(row, "rp_id")?,
         policy_id: get(row, "policy_id")?,
         logo_uri: get(row, "logo_uri")?,
-        redirect_uris: json_of(row, "redirect_uris")?,
+        redirect_uris: list_of(row, "redirect_uris")?,
         public_key: get(row, "public_key")?,
-        claims: json_of(row, "claims")?,
-        acr_values: json_of(row, "acr_values")?,
-        grant_types: json_of(row, "grant_types")?,
-        client_auth_methods: json_of(row, "client_auth_methods")?,
+        claims: list_of(row, "claims")?,
+        acr_values: list_of(row, "acr_values")?,
+        grant_types: list_of(row, "grant_types")?,
+        client_auth_methods: list_of(row, "client_auth_methods")?,
         status: client_status(row)?,
         cr_by: get(row, "cr_by")?,
         cr_dtimes: ts(row, "cr_dtimes")?,

@@ -214,15 +214,12 @@ fn client(id: &str, rp_id: &str, policy_id: &str, cr: &str) -> OidcClient {
         rp_id: rp_id.into(),
         policy_id: policy_id.into(),
         logo_uri: "https://logo.example/x.png".into(),
-        redirect_uris: vec![
-            "https://rp.example/cb".into(),
-            "https://rp.example/a".into(),
-        ],
+        redirect_uris: ["https://rp.example/cb", "https://rp.example/a"].into(),
         public_key: r#"{"kty":"RSA","n":"xyz","e":"AQAB"}"#.into(),
-        claims: vec!["name".into(), "email".into()],
-        acr_values: vec!["mosip:idp:acr:static-code".into()],
-        grant_types: vec!["authorization_code".into()],
-        client_auth_methods: vec!["private_key_jwt".into()],
+        claims: ["name", "email"].into(),
+        acr_values: ["mosip:idp:acr:static-code"].into(),
+        grant_types: ["authorization_code"].into(),
+        client_auth_methods: ["private_key_jwt"].into(),
         status: ClientStatus::Active,
         cr_by: rp_id.into(),
         cr_dtimes: t(cr),
@@ -373,7 +370,7 @@ async fn every_entity_round_trips_and_updates() {
     let mut c1 = client("c1", "p1", "pol1", "2024-01-05T00:00:00.000Z");
     c1.name = "renamed".into();
     c1.name_lang_map.insert("tam".into(), "பெயர்".into());
-    c1.redirect_uris = vec!["https://rp.example/new".into()];
+    c1.redirect_uris = ["https://rp.example/new"].into();
     c1.status = ClientStatus::Inactive;
     c1.upd_by = Some("admin2".into());
     c1.upd_dtimes = Some(later);
@@ -531,7 +528,12 @@ async fn unique_violations_map_to_their_constraints() {
     .await;
     let e = insert_err(
         store,
-        Record::Client(client("c1", "p2", "pol1", "2024-01-05T00:00:00.000Z")),
+        Record::Client(Box::new(client(
+            "c1",
+            "p2",
+            "pol1",
+            "2024-01-05T00:00:00.000Z",
+        ))),
     )
     .await;
     assert_eq!(conflict(e), Constraint::ClientId);
@@ -581,7 +583,12 @@ async fn unique_violations_map_to_their_constraints() {
     // No foreign keys from oidc_client (migrated clients may point at rows that are gone).
     insert_ok(
         store,
-        Record::Client(client("c2", "gone", "gone", "2024-01-05T00:00:00.000Z")),
+        Record::Client(Box::new(client(
+            "c2",
+            "gone",
+            "gone",
+            "2024-01-05T00:00:00.000Z",
+        ))),
     )
     .await;
 
@@ -650,7 +657,7 @@ async fn json_documents_keep_member_order() {
     for (k, v) in [("tam", "ஒன்று"), ("eng", "one"), ("ara", "واحد")] {
         c.name_lang_map.insert(k.into(), v.into());
     }
-    c.redirect_uris = vec!["https://z.example".into(), "https://a.example".into()];
+    c.redirect_uris = ["https://z.example", "https://a.example"].into();
     let mut a = audit("pol2", 7);
     a.before = Some(serde_json::from_str(r#"{"zeta":1,"alpha":2}"#).unwrap());
     a.after = Some(serde_json::from_str(doc).unwrap());

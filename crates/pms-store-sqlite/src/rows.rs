@@ -8,6 +8,7 @@ use pms_domain::model::{
     OidcClient, Partner, PolicyGroup, PolicyState,
 };
 use pms_domain::outbox::{AggregateType, Channel, OutboxRow, OutboxState};
+use pms_domain::str_list::StrList;
 use pms_domain::{StoreError, Timestamp};
 use rusqlite::types::{FromSql, ValueRef};
 use rusqlite::Row;
@@ -218,6 +219,12 @@ fn json_at<T: serde::de::DeserializeOwned>(
     json_opt_at(row, i, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col}: NULL")))
 }
 
+/// A JSON string-list column, kept as its text ([`StrList`]).
+fn list_at(row: &Row<'_>, i: usize, col: &str) -> Result<StrList, StoreError> {
+    let text = text_at(row, i, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col}: NULL")))?;
+    StrList::from_json(text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
 /// A nullable JSON column.
 fn json_opt_at<T: serde::de::DeserializeOwned>(
     row: &Row<'_>,
@@ -270,12 +277,12 @@ pub(crate) fn client_from(row: &Row<'_>) -> Result<OidcClient, StoreError> {
         rp_id: at(row, 3, "rp_id")?,
         policy_id: at(row, 4, "policy_id")?,
         logo_uri: at(row, 5, "logo_uri")?,
-        redirect_uris: json_at(row, 6, "redirect_uris")?,
+        redirect_uris: list_at(row, 6, "redirect_uris")?,
         public_key: at(row, 7, "public_key")?,
-        claims: json_at(row, 8, "claims")?,
-        acr_values: json_at(row, 9, "acr_values")?,
-        grant_types: json_at(row, 10, "grant_types")?,
-        client_auth_methods: json_at(row, 11, "client_auth_methods")?,
+        claims: list_at(row, 8, "claims")?,
+        acr_values: list_at(row, 9, "acr_values")?,
+        grant_types: list_at(row, 10, "grant_types")?,
+        client_auth_methods: list_at(row, 11, "client_auth_methods")?,
         status: client_status(&status)?,
         cr_by: at(row, 13, "cr_by")?,
         cr_dtimes: ts_at(row, 14, "cr_dtimes")?

@@ -170,7 +170,11 @@ fn expected(seed: &Seed, table: Table) -> Vec<Record> {
         Table::AuthPolicy => by_id(&seed.policies, |p| p.id.clone(), Record::AuthPolicy),
         Table::Partner => by_id(&seed.partners, |p| p.id.clone(), Record::Partner),
         Table::Mapping => by_id(&seed.mappings, |m| m.id.clone(), Record::Mapping),
-        Table::Client => by_id(&seed.clients, |c| c.id.clone(), Record::Client),
+        Table::Client => by_id(
+            &seed.clients,
+            |c| c.id.clone(),
+            |c| Record::Client(Box::new(c)),
+        ),
         Table::Audit => seed.audits.iter().cloned().map(Record::Audit).collect(),
         Table::Outbox => {
             let mut v = seed.outbox.clone();

@@ -807,7 +807,10 @@ async fn case_client_version_round_trip(store: Arc<dyn Store>) {
     let page = tx.export(Table::Client, None, 10).await.unwrap();
     check_eq!(
         page.records,
-        vec![Record::Client(c.clone()), Record::Client(c2.clone())],
+        vec![
+            Record::Client(Box::new(c.clone())),
+            Record::Client(Box::new(c2.clone()))
+        ],
         "exported clients with their versions"
     );
 }

@@ -370,16 +370,18 @@ async fn case_client_round_trip(store: Arc<dyn Store>) {
     let mut seed = catalogue();
     let mut c1 = client("cl-1", "par-1", "pol-b", "Client One", at(30, 333));
     c1.name_lang_map = name_map(&[("fra", "Client un"), ("eng", "Client One"), ("ara", "عميل")]);
-    c1.redirect_uris = vec![
-        "https://z.example/cb".into(),
-        "https://a.example/cb".into(),
-        "io.mosip.app:/cb".into(),
-    ];
-    c1.claims = vec!["phone_number".into(), "name".into(), "birthdate".into()];
-    c1.acr_values = vec![
-        "mosip:idp:acr:linked-wallet".into(),
-        "mosip:idp:acr:generated-code".into(),
-    ];
+    c1.redirect_uris = [
+        "https://z.example/cb",
+        "https://a.example/cb",
+        "io.mosip.app:/cb",
+    ]
+    .into();
+    c1.claims = ["phone_number", "name", "birthdate"].into();
+    c1.acr_values = [
+        "mosip:idp:acr:linked-wallet",
+        "mosip:idp:acr:generated-code",
+    ]
+    .into();
     c1.upd_by = Some("user-1".into());
     c1.upd_dtimes = Some(at(31, 1));
     let c2 = client("cl-2", "par-2", "pol-d", "Two", at(30, 334));
@@ -405,9 +407,9 @@ async fn case_client_round_trip(store: Arc<dyn Store>) {
     updated.name = "Client One renamed".into();
     updated.name_lang_map = name_map(&[("tam", "கிளையன்ட்"), ("eng", "Renamed"), ("deu", "Kunde")]);
     updated.logo_uri = "https://rp.example/new-logo.png".into();
-    updated.redirect_uris = vec!["https://b.example/cb".into()];
-    updated.grant_types = vec!["authorization_code".into(), "implicit".into()];
-    updated.client_auth_methods = vec!["private_key_jwt".into(), "none".into()];
+    updated.redirect_uris = ["https://b.example/cb"].into();
+    updated.grant_types = ["authorization_code", "implicit"].into();
+    updated.client_auth_methods = ["private_key_jwt", "none"].into();
     updated.status = ClientStatus::Inactive;
     updated.upd_by = Some("admin-1".into());
     updated.upd_dtimes = Some(at(40, 404));
