@@ -1,7 +1,7 @@
 //! Time for the whole service. Every "now" comes from an injected [`Clock`] so that tests can pin
 //! it; `clippy.toml` bans the std/chrono clocks everywhere else.
 
-use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use std::sync::Mutex;
 
 /// A UTC instant with millisecond precision (the precision MOSIP's wire format carries).
@@ -60,9 +60,38 @@ pub fn truncate_to_millis(t: Timestamp) -> Timestamp {
 /// MOSIP's wire format `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`; also the stored form, which sorts
 /// lexicographically in time order.
 pub fn format_ts(t: &Timestamp) -> String {
-    // The same text as `%Y-%m-%dT%H:%M:%S%.3fZ` for every four-digit year, without parsing a
-    // format string on every call (timestamps are on every response).
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    // The same text as `%Y-%m-%dT%H:%M:%S%.3fZ` for every four-digit year. Written digit by
+    // digit: every response carries one or more, and chrono's general RFC 3339 writer took ~600
+    // instructions each (callgrind), this ~100.
+    let d = t.naive_utc();
+    let (year, nanos) = (d.year(), d.nanosecond());
+    let Ok(year) = u32::try_from(year) else {
+        return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    };
+    if year > 9999 || nanos >= 1_000_000_000 {
+        // Five-digit years and leap seconds: chrono's own rendering.
+        return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    }
+    let mut b = *b"0000-00-00T00:00:00.000Z";
+    put_digits(&mut b[0..4], year);
+    put_digits(&mut b[5..7], d.month());
+    put_digits(&mut b[8..10], d.day());
+    put_digits(&mut b[11..13], d.hour());
+    put_digits(&mut b[14..16], d.minute());
+    put_digits(&mut b[17..19], d.second());
+    put_digits(&mut b[20..23], nanos / 1_000_000);
+    std::str::from_utf8(&b)
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+/// Writes `v` right-aligned into `out` as zero-padded decimal digits.
+fn put_digits(out: &mut [u8], mut v: u32) {
+    for slot in out.iter_mut().rev() {
+        // `v % 10` is a single digit.
+        *slot = b'0' + u8::try_from(v % 10).unwrap_or(0);
+        v /= 10;
+    }
 }
 
 /// Parses exactly `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (three fraction digits, literal `Z`, a real
@@ -110,6 +139,8 @@ mod tests {
             "1999-12-31T23:59:59.999Z",
             "2026-11-28T03:04:05.007Z",
             "9999-12-31T23:59:59.000Z",
+            "2024-02-29T12:00:00.010Z",
+            "1970-01-01T00:00:00.100Z",
         ] {
             let t = parse_ts(text).unwrap();
             assert_eq!(format_ts(&t), text);
@@ -118,6 +149,12 @@ mod tests {
                 t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
             );
         }
+        // Beyond four digits the general writer takes over.
+        let far = parse_ts("9999-12-31T23:59:59.999Z").unwrap() + chrono::Duration::days(400);
+        assert_eq!(
+            format_ts(&far),
+            far.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
         // Sub-millisecond parts (never stored) are cut, not rounded, like the pattern.
         let t = parse_ts("2026-11-28T03:04:05.007Z").unwrap() + chrono::Duration::microseconds(999);
         assert_eq!(format_ts(&t), "2026-11-28T03:04:05.007Z");
