@@ -951,7 +951,8 @@ impl Tx for SqliteTx {
                  c.public_key, c.claims, c.acr_values, c.grant_types, c.client_auth_methods, c.status, \
                  c.cr_by, c.cr_dtimes, c.upd_by, c.upd_dtimes, c.version, p.name AS policy_name, \
                  CASE WHEN ?1 IS NULL THEN 0 \
-                      WHEN EXISTS (SELECT 1 FROM partner WHERE id = c.rp_id AND user_id = ?1) THEN 2 \
+                      WHEN EXISTS (SELECT 1 FROM partner INDEXED BY partner_user_id_idx \
+                           WHERE id = c.rp_id AND user_id = ?1) THEN 2 \
                       WHEN EXISTS (SELECT 1 FROM partner WHERE user_id = ?1) THEN 1 ELSE 0 END \
                  AS ownership, \
                  o.* FROM oidc_client c LEFT JOIN auth_policy p ON p.id = c.policy_id \
