@@ -77,15 +77,22 @@ pub struct Authenticator {
     verified: VerifiedTokens,
 }
 
-/// Claims of tokens whose signature was verified, by SHA-256 of the token text. A client sends
-/// the same token on every request until it expires; checking its signature once is enough, while
-/// expiry, `nbf`, issuer and audience are checked again on every use. Emptied when the JWKS
-/// changes and when full (a bounded map, no eviction bookkeeping on the hot path).
+/// Tokens whose signature and fixed claims were verified, by SHA-256 of the token text. A client
+/// sends the same token on every request until it expires; checking its signature, issuer,
+/// audience and subject once is enough (they cannot change for the same text under the same
+/// settings), while expiry and `nbf` are checked against the clock on every use. Emptied when the
+/// JWKS changes and when full (a bounded map, no eviction bookkeeping on the hot path).
 struct VerifiedTokens {
-    map: std::sync::Mutex<std::collections::HashMap<[u8; 32], Claims>>,
+    map: std::sync::Mutex<std::collections::HashMap<[u8; 32], Arc<Verified>>>,
 }
 
-type Claims = Arc<Map<String, Value>>;
+/// What a verified token grants, and when.
+#[derive(Debug)]
+struct Verified {
+    exp: f64,
+    nbf: Option<f64>,
+    principal: Arc<Principal>,
+}
 
 const VERIFIED_TOKENS_MAX: usize = 10_000;
 
@@ -101,16 +108,16 @@ impl VerifiedTokens {
         sha2::Sha256::digest(token.as_bytes()).into()
     }
 
-    fn get(&self, key: &[u8; 32]) -> Option<Claims> {
+    fn get(&self, key: &[u8; 32]) -> Option<Arc<Verified>> {
         self.map.lock().ok()?.get(key).cloned()
     }
 
-    fn put(&self, key: [u8; 32], claims: Claims) {
+    fn put(&self, key: [u8; 32], verified: Arc<Verified>) {
         if let Ok(mut m) = self.map.lock() {
             if m.len() >= VERIFIED_TOKENS_MAX {
                 m.clear();
             }
-            m.insert(key, claims);
+            m.insert(key, verified);
         }
     }
 
@@ -175,7 +182,7 @@ impl Authenticator {
     }
 
     /// Every check of conventions.md §7.2; any failure is `None` (401), the reason logged at debug.
-    pub async fn authenticate(&self, token: &str) -> Option<Principal> {
+    pub async fn authenticate(&self, token: &str) -> Option<Arc<Principal>> {
         match self.verify(token).await {
             Ok(p) => Some(p),
             Err(reason) => {
@@ -185,15 +192,17 @@ impl Authenticator {
         }
     }
 
-    async fn verify(&self, token: &str) -> Result<Principal, String> {
+    async fn verify(&self, token: &str) -> Result<Arc<Principal>, String> {
         let key = VerifiedTokens::key(token);
-        if let Some(claims) = self.verified.get(&key) {
-            return self.check_claims(&claims, self.clock.now());
+        if let Some(v) = self.verified.get(&key) {
+            self.check_time(&v, self.clock.now())?;
+            return Ok(v.principal.clone());
         }
         let claims = self.verify_signature(token).await?;
-        let principal = self.check_claims(&claims, self.clock.now())?;
-        self.verified.put(key, Arc::new(claims));
-        Ok(principal)
+        let v = Arc::new(self.check_claims(&claims)?);
+        self.check_time(&v, self.clock.now())?;
+        self.verified.put(key, v.clone());
+        Ok(v.principal.clone())
     }
 
     /// The claims of a token whose algorithm is allowed and whose signature one of the keys
@@ -225,19 +234,27 @@ impl Authenticator {
         })
     }
 
-    fn check_claims(&self, c: &Map<String, Value>, now: Timestamp) -> Result<Principal, String> {
-        let now = now.timestamp();
-        let leeway = i64::try_from(self.settings.leeway_seconds).unwrap_or(i64::MAX);
-        let exp = c.get("exp").and_then(Value::as_f64).ok_or("no exp")?;
-        if exp + (leeway as f64) <= now as f64 {
+    /// `exp` and `nbf` against the clock, with the configured leeway: on every use of a token.
+    fn check_time(&self, v: &Verified, now: Timestamp) -> Result<(), String> {
+        let now = now.timestamp() as f64;
+        let leeway = i64::try_from(self.settings.leeway_seconds).unwrap_or(i64::MAX) as f64;
+        if v.exp + leeway <= now {
             return Err("expired".into());
         }
-        if let Some(nbf) = c.get("nbf") {
-            let nbf = nbf.as_f64().ok_or("nbf not a number")?;
-            if nbf - (leeway as f64) > now as f64 {
-                return Err("not yet valid".into());
-            }
+        if v.nbf.is_some_and(|nbf| nbf - leeway > now) {
+            return Err("not yet valid".into());
         }
+        Ok(())
+    }
+
+    /// The claims that do not depend on the time (issuer, audience, subject, roles), and the
+    /// token's `exp` and `nbf` for [`Self::check_time`]: once per token.
+    fn check_claims(&self, c: &Map<String, Value>) -> Result<Verified, String> {
+        let exp = c.get("exp").and_then(Value::as_f64).ok_or("no exp")?;
+        let nbf = match c.get("nbf") {
+            Some(nbf) => Some(nbf.as_f64().ok_or("nbf not a number")?),
+            None => None,
+        };
         if c.get("iss").and_then(Value::as_str) != Some(self.settings.issuer.as_str()) {
             return Err("wrong issuer".into());
         }
@@ -275,10 +292,14 @@ impl Authenticator {
             })
             .unwrap_or_default();
         let email = c.get("email").and_then(Value::as_str).map(str::to_string);
-        Ok(Principal {
-            user_id,
-            email,
-            roles,
+        Ok(Verified {
+            exp,
+            nbf,
+            principal: Arc::new(Principal {
+                user_id,
+                email,
+                roles,
+            }),
         })
     }
 }
@@ -504,7 +525,7 @@ pub fn token_of(headers: &HeaderMap) -> Option<&str> {
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub principal: Principal,
+    pub principal: Arc<Principal>,
 }
 
 impl Caller {
