@@ -83,10 +83,11 @@ fn has_nul(v: &Value) -> bool {
 /// is refused before any handler sees it (see [`crate::edge`]), since such text can never match
 /// stored data, and PostgreSQL cannot even compare it.
 pub fn nul_in(uri: &axum::http::Uri) -> Option<&'static str> {
+    // Found by its `%` (a word-at-a-time search) rather than by comparing every three bytes:
+    // this runs on every request.
     let has = |s: &str| {
-        s.as_bytes()
-            .windows(3)
-            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+        s.match_indices('%')
+            .any(|(i, _)| s.as_bytes().get(i + 1..i + 3) == Some(b"00".as_slice()))
     };
     if has(uri.path()) {
         Some("path")
@@ -426,4 +427,21 @@ pub fn page_json(page: Option<PageReq>, total: u64, data: Vec<Value>) -> Value {
         None => (0, data.len()),
     };
     serde_json::json!({ "pageNo": no, "pageSize": size, "totalResults": total, "data": data })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::nul_in;
+
+    #[test]
+    fn only_an_encoded_nul_in_path_or_query_is_found() {
+        let at = |u: &str| nul_in(&u.parse().unwrap());
+        assert_eq!(at("/v1/x/a%00b"), Some("path"));
+        assert_eq!(at("/v1/x/%00"), Some("path"));
+        assert_eq!(at("/v1/x?q=%2F%00"), Some("query"));
+        assert_eq!(at("/v1/x/a%2500?q=%0"), None);
+        assert_eq!(at("/v1/x/%0?q=%20%"), None);
+        assert_eq!(at("/v1/partnermanager/oauth/client/abc"), None);
+    }
 }
