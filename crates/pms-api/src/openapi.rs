@@ -14,7 +14,6 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-
 use serde_json::Value;
 use std::sync::OnceLock;
 use utoipa::openapi::path::Operation;

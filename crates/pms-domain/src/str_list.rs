@@ -76,18 +76,6 @@ impl<const N: usize> From<[&str; N]> for StrList {
     }
 }
 
-impl FromIterator<String> for StrList {
-    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Self {
-        iter.into_iter().collect::<Vec<_>>().into()
-    }
-}
-
-impl Default for StrList {
-    fn default() -> Self {
-        Vec::new().into()
-    }
-}
-
 impl Clone for StrList {
     fn clone(&self) -> Self {
         let items = OnceLock::new();
@@ -123,12 +111,6 @@ impl PartialEq for StrList {
 }
 
 impl Eq for StrList {}
-
-impl PartialEq<Vec<String>> for StrList {
-    fn eq(&self, other: &Vec<String>) -> bool {
-        self.items() == other.as_slice()
-    }
-}
 
 impl PartialEq<[&str]> for StrList {
     fn eq(&self, other: &[&str]) -> bool {
