@@ -129,12 +129,146 @@ pub struct PhaseResult {
     pub server_ctx_switches_per_request: f64,
     /// Why the phase ended before its duration, if it did.
     pub ended_early: Option<String>,
+    /// The ceiling measured in slices alternating with this phase's (see [`run_paired`]); the
+    /// phase's ratios are to this figure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ceiling: Option<Box<PhaseResult>>,
 }
 
-/// The outcome of one phase: its figures and the clients it created.
+/// The outcome of one phase: its figures, the clients it created and its sorted latencies.
 pub struct PhaseOutcome {
     pub result: PhaseResult,
     pub created: Vec<ClientRef>,
+    latencies_ns: Vec<u64>,
+}
+
+/// Latency figures of sorted latencies: p50, p90, p99, max, mean (µs).
+fn latency_stats(sorted: &[u64]) -> [f64; 5] {
+    #[allow(clippy::cast_precision_loss)]
+    let mean = if sorted.is_empty() {
+        0.0
+    } else {
+        sorted.iter().map(|&v| us(v)).sum::<f64>() / sorted.len() as f64
+    };
+    [
+        us(percentile(sorted, 0.50)),
+        us(percentile(sorted, 0.90)),
+        us(percentile(sorted, 0.99)),
+        us(sorted.last().copied().unwrap_or(0)),
+        mean,
+    ]
+}
+
+/// One phase's slices as one result: requests, measured time and CPU seconds added up,
+/// latencies pooled, the largest RSS, the first error.
+pub fn merge(parts: Vec<PhaseOutcome>) -> Option<PhaseOutcome> {
+    let mut parts = parts.into_iter();
+    let mut acc = parts.next()?;
+    #[allow(clippy::cast_precision_loss)]
+    let mut switches = acc.result.server_ctx_switches_per_request * acc.result.requests as f64;
+    for p in parts {
+        let (a, r) = (&mut acc.result, p.result);
+        a.requests += r.requests;
+        a.elapsed_s += r.elapsed_s;
+        a.errors += r.errors;
+        a.first_error = a.first_error.take().or(r.first_error);
+        a.ended_early = a.ended_early.take().or(r.ended_early);
+        a.server_peak_rss_kib = a.server_peak_rss_kib.max(r.server_peak_rss_kib);
+        a.server_hwm_kib = a.server_hwm_kib.max(r.server_hwm_kib);
+        a.server_cpu_s += r.server_cpu_s;
+        a.client_cpu_s += r.client_cpu_s;
+        a.other_cpu_s += r.other_cpu_s;
+        #[allow(clippy::cast_precision_loss)]
+        {
+            switches += r.server_ctx_switches_per_request * r.requests as f64;
+        }
+        acc.created.extend(p.created);
+        acc.latencies_ns.extend_from_slice(&p.latencies_ns);
+    }
+    acc.latencies_ns.sort_unstable();
+    let a = &mut acc.result;
+    [a.p50_us, a.p90_us, a.p99_us, a.max_us, a.mean_us] = latency_stats(&acc.latencies_ns);
+    #[allow(clippy::cast_precision_loss)]
+    {
+        a.rps = if a.elapsed_s > 0.0 {
+            a.requests as f64 / a.elapsed_s
+        } else {
+            0.0
+        };
+        a.server_ctx_switches_per_request = if a.requests > 0 {
+            switches / a.requests as f64
+        } else {
+            0.0
+        };
+    }
+    Some(acc)
+}
+
+/// A server a phase runs against.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub addr: SocketAddr,
+    pub pid: u32,
+}
+
+/// Runs `op` against pms and the ceiling in `slices` alternating pairs of slices (ceiling
+/// first), each `plan.duration / slices` long after `plan.warmup / slices` of warm-up, and
+/// returns the phase with the ceiling measured alongside it (`PhaseResult::ceiling`), and that
+/// ceiling's slices as one outcome (the run's ceiling is all of them merged).
+///
+/// Why slices: on a shared virtual machine the speed of the same work moves by up to 2× from
+/// one few-second stretch to the next (a CPU loop measured here took 210–240 ms in some
+/// stretches and 110–150 ms in others, idle machine, no steal time). A ceiling measured once
+/// and a phase measured a minute later compare two different machines; slices that alternate
+/// every second or so see the same mix of fast and slow stretches.
+pub async fn run_paired(
+    op: Op,
+    pms: Target,
+    ceiling: Target,
+    workload: Arc<Workload>,
+    plan: Plan,
+    slices: u32,
+) -> anyhow::Result<(PhaseOutcome, PhaseOutcome)> {
+    let slices = slices.max(1);
+    let slice = Plan {
+        warmup: plan.warmup / slices,
+        duration: plan.duration / slices,
+        ..plan
+    };
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for i in 1..=slices {
+        let c = run_phase(
+            Op::Ceiling,
+            ceiling.addr,
+            ceiling.pid,
+            workload.clone(),
+            slice,
+        )
+        .await?;
+        let c_failed = c.result.first_error.clone();
+        theirs.push(c);
+        if let Some(e) = c_failed {
+            anyhow::bail!("phase ceiling failed: {e}");
+        }
+        let p = run_phase(op, pms.addr, pms.pid, workload.clone(), slice).await?;
+        eprintln!(
+            "pms-bench:   slice {i}/{slices}: ceiling {:.0} req/s, {} {:.0} req/s ({:.1} %)",
+            theirs.last().map_or(0.0, |c| c.result.rps),
+            op.name(),
+            p.result.rps,
+            100.0 * p.result.rps / theirs.last().map_or(f64::NAN, |c| c.result.rps),
+        );
+        let stop = p.result.first_error.is_some() || p.result.ended_early.is_some();
+        ours.push(p);
+        if stop {
+            break;
+        }
+    }
+    let ceiling = merge(theirs).context("no ceiling slice ran")?;
+    let mut outcome = merge(ours).context("no slice ran")?;
+    outcome.result.ceiling = Some(Box::new(ceiling.result.clone()));
+    Ok((outcome, ceiling))
 }
 
 /// A small, fast PRNG (SplitMix64) per worker: no shared state, no dependency.
@@ -514,6 +648,7 @@ pub async fn run_phase(
     }
 
     latencies.sort_unstable();
+    let [p50_us, p90_us, p99_us, max_us, mean_us] = latency_stats(&latencies);
     let elapsed = last
         .saturating_duration_since(schedule.measure_from)
         .as_secs_f64();
@@ -523,12 +658,6 @@ pub async fn run_phase(
         requests as f64 / elapsed
     } else {
         0.0
-    };
-    #[allow(clippy::cast_precision_loss)]
-    let mean = if latencies.is_empty() {
-        0.0
-    } else {
-        latencies.iter().map(|&v| us(v)).sum::<f64>() / latencies.len() as f64
     };
     let first_error = shared.first_error.lock().ok().and_then(|e| e.clone());
     let ended_early = if first_error.is_some() {
@@ -548,11 +677,11 @@ pub async fn run_phase(
             requests,
             elapsed_s: elapsed,
             rps,
-            p50_us: us(percentile(&latencies, 0.50)),
-            p90_us: us(percentile(&latencies, 0.90)),
-            p99_us: us(percentile(&latencies, 0.99)),
-            max_us: us(latencies.last().copied().unwrap_or(0)),
-            mean_us: mean,
+            p50_us,
+            p90_us,
+            p99_us,
+            max_us,
+            mean_us,
             errors: shared.errors.load(Ordering::Relaxed) as u64,
             first_error,
             server_peak_rss_kib: peak,
@@ -567,7 +696,79 @@ pub async fn run_phase(
                 0.0
             },
             ended_early,
+            ceiling: None,
         },
         created,
+        latencies_ns: latencies,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slice(latencies_us: &[u64], elapsed_s: f64, cpu_s: f64, switches: f64) -> PhaseOutcome {
+        let mut latencies_ns: Vec<u64> = latencies_us.iter().map(|v| v * 1000).collect();
+        latencies_ns.sort_unstable();
+        let [p50_us, p90_us, p99_us, max_us, mean_us] = latency_stats(&latencies_ns);
+        let requests = latencies_ns.len() as u64;
+        PhaseOutcome {
+            result: PhaseResult {
+                phase: "get".into(),
+                concurrency: 2,
+                requests,
+                elapsed_s,
+                rps: requests as f64 / elapsed_s,
+                p50_us,
+                p90_us,
+                p99_us,
+                max_us,
+                mean_us,
+                errors: 0,
+                first_error: None,
+                server_peak_rss_kib: 100,
+                server_hwm_kib: 100,
+                server_cpu_s: cpu_s,
+                client_cpu_s: cpu_s / 2.0,
+                other_cpu_s: 0.0,
+                server_ctx_switches_per_request: switches / requests as f64,
+                ended_early: None,
+                ceiling: None,
+            },
+            created: Vec::new(),
+            latencies_ns,
+        }
+    }
+
+    #[test]
+    fn slices_merge_into_one_phase() {
+        // A fast slice and a slow one: the phase's rate is all requests over all measured time,
+        // its percentiles those of the pooled latencies, not an average of the slices' figures.
+        let fast = slice(&[100, 200, 300, 400], 1.0, 0.5, 4.0);
+        let mut slow = slice(&[1000, 2000], 2.0, 1.5, 6.0);
+        slow.result.server_peak_rss_kib = 300;
+        slow.result.first_error = Some("HTTP 500".into());
+        let m = merge(vec![fast, slow]).expect("two slices").result;
+        assert_eq!(m.requests, 6);
+        assert!((m.elapsed_s - 3.0).abs() < 1e-9);
+        assert!((m.rps - 2.0).abs() < 1e-9);
+        assert!((m.p50_us - 300.0).abs() < 1e-9);
+        assert!((m.p99_us - 2000.0).abs() < 1e-9);
+        assert!((m.max_us - 2000.0).abs() < 1e-9);
+        assert!((m.mean_us - 4000.0 / 6.0).abs() < 1e-9);
+        assert!((m.server_cpu_s - 2.0).abs() < 1e-9);
+        assert!((m.server_ctx_switches_per_request - 10.0 / 6.0).abs() < 1e-9);
+        assert_eq!(m.server_peak_rss_kib, 300);
+        assert_eq!(m.first_error.as_deref(), Some("HTTP 500"));
+        assert!(merge(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 0.50), 50);
+        assert_eq!(percentile(&v, 0.99), 99);
+        assert_eq!(percentile(&v, 1.0), 100);
+        assert_eq!(percentile(&[], 0.5), 0);
+    }
 }

@@ -13,7 +13,8 @@
 //! The ceiling is measured in the same run with the same client: a trivial axum server answering
 //! a fixed small JSON body, started as a child process of its own (`--ceiling-server`) exactly
 //! as pms is, so that both servers compete with the load client for the same cores in the same
-//! way. Every pms figure is printed also relative to it.
+//! way. Each phase runs in `--slices` slices alternating with slices of the ceiling, and every
+//! pms figure is printed also relative to the ceiling measured alongside it.
 //!
 //! Per phase: requests/s, p50/p90/p99 latency, errors (any non-200 or non-empty `errors` fails
 //! the run with exit code 1), the server's peak RSS (`/proc/<pid>/status`) and CPU seconds
@@ -92,6 +93,10 @@ struct Args {
     /// ceiling,get,list).
     #[arg(long, value_delimiter = ',')]
     phases: Option<Vec<Op>>,
+    /// Slices per phase: each phase and the ceiling run in this many alternating slices, so that
+    /// both see the same stretch of the machine. Default 5 (smoke: 1).
+    #[arg(long)]
+    slices: Option<u32>,
     /// Seconds a request may take before it counts as an error.
     #[arg(long, default_value_t = 60.0)]
     request_timeout: f64,
@@ -141,6 +146,8 @@ struct Settings {
     preload_audit: bool,
     sizes: Vec<u64>,
     phases: Vec<Op>,
+    /// Alternating slices per phase when the ceiling is measured.
+    slices: u32,
     backend: String,
 }
 
@@ -177,6 +184,10 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
     }
     if args.preload_batch == 0 {
         bail!("--preload-batch must be positive");
+    }
+    let slices = args.slices.unwrap_or(if args.smoke { 1 } else { 5 });
+    if slices == 0 {
+        bail!("--slices must be positive");
     }
     let (mode, sizes) = if args.scale {
         (format!("{base}-scale"), args.scale_sizes.clone())
@@ -237,6 +248,7 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
         preload_audit: !args.preload_without_audit,
         sizes,
         phases,
+        slices,
         backend: backend.to_string(),
     })
 }
@@ -454,13 +466,14 @@ fn progress(msg: &str) {
     eprintln!("pms-bench: {msg}");
 }
 
-/// One session: seed, preload `n`, serve, run the phases. Measures the ceiling first when asked
-/// and not done yet.
+/// One session: seed, preload `n`, serve, run the phases, each in slices alternating with the
+/// ceiling's when there is one (its slices are added to `ceilings`).
 async fn session(
     ctx: &Run,
     db: &Db,
     n: u64,
-    ceiling: &mut Option<load::PhaseResult>,
+    ceiling: Option<load::Target>,
+    ceilings: &mut Vec<load::PhaseOutcome>,
 ) -> anyhow::Result<Session> {
     let dir = tempfile::Builder::new().prefix("pms-bench-").tempdir()?;
     let data_dir = dir.path().to_string_lossy().to_string();
@@ -483,7 +496,7 @@ async fn session(
             with_database(admin, &name)?
         }
     };
-    let result = session_in(ctx, &data_dir, &db_url, n, ceiling).await;
+    let result = session_in(ctx, &data_dir, &db_url, n, ceiling, ceilings).await;
     if let Some((admin, name)) = fresh_pg {
         if let Err(e) = pg_execute(&admin, &format!("DROP DATABASE IF EXISTS {name}")).await {
             progress(&format!("could not drop the database {name}: {e:#}"));
@@ -497,7 +510,8 @@ async fn session_in(
     data_dir: &str,
     db_url: &str,
     n: u64,
-    ceiling: &mut Option<load::PhaseResult>,
+    ceiling: Option<load::Target>,
+    ceilings: &mut Vec<load::PhaseOutcome>,
 ) -> anyhow::Result<Session> {
     let s = &ctx.settings;
     let mut env: Vec<(String, String)> = vec![
@@ -603,28 +617,50 @@ async fn session_in(
         let mut failed = None;
         for &op in &s.phases {
             if op == Op::Ceiling {
-                if ceiling.is_none() {
-                    *ceiling = Some(measure_ceiling(ctx, dir, workload.clone()).await?);
-                }
+                // Measured alongside every other phase.
                 continue;
             }
             progress(&format!(
-                "phase {}: {} connections, {:.1} s warm-up + {:.1} s",
+                "phase {}: {} connections, {:.1} s warm-up + {:.1} s{}",
                 op.name(),
                 s.concurrency,
                 s.warmup_s,
-                s.duration_s
+                s.duration_s,
+                if ceiling.is_some() {
+                    format!(", in {} slices alternating with the ceiling's", s.slices)
+                } else {
+                    String::new()
+                }
             ));
-            let out =
-                load::run_phase(op, server.addr, server.pid, workload.clone(), s.plan()).await?;
+            let target = load::Target {
+                addr: server.addr,
+                pid: server.pid,
+            };
+            let out = match ceiling {
+                Some(c) => {
+                    let (out, c) =
+                        load::run_paired(op, target, c, workload.clone(), s.plan(), s.slices)
+                            .await?;
+                    ceilings.push(c);
+                    out
+                }
+                None => {
+                    load::run_phase(op, server.addr, server.pid, workload.clone(), s.plan()).await?
+                }
+            };
             server.check_alive()?;
             progress(&format!(
-                "phase {}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+                "phase {}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors{}",
                 op.name(),
                 out.result.rps,
                 out.result.p50_us / 1000.0,
                 out.result.p99_us / 1000.0,
-                out.result.errors
+                out.result.errors,
+                out.result
+                    .ceiling
+                    .as_ref()
+                    .map(|c| format!(" (ceiling {:.0} req/s)", c.rps))
+                    .unwrap_or_default()
             ));
             if let Some(e) = &out.result.first_error {
                 // Keep what was measured: the report shows it, then the run fails.
@@ -701,33 +737,18 @@ async fn api_total(ctx: &Run, addr: std::net::SocketAddr, admin: &str) -> anyhow
         .with_context(|| format!("no totalResults in {page}"))
 }
 
-async fn measure_ceiling(
-    ctx: &Run,
-    dir: &Path,
-    workload: Arc<Workload>,
-) -> anyhow::Result<load::PhaseResult> {
-    let s = &ctx.settings;
+/// The ceiling server, kept running for the whole run.
+async fn start_ceiling(dir: &Path) -> anyhow::Result<procs::Server> {
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.arg("--ceiling-server");
-    let server = procs::Server::spawn(
+    procs::Server::spawn(
         "the ceiling server",
         cmd,
         ceiling::LISTENING,
         &dir.join("ceiling.log"),
         Duration::from_secs(30),
     )
-    .await?;
-    progress(&format!(
-        "phase ceiling: {} connections, {:.1} s warm-up + {:.1} s",
-        s.concurrency, s.warmup_s, s.duration_s
-    ));
-    let out = load::run_phase(Op::Ceiling, server.addr, server.pid, workload, s.plan()).await;
-    let _ = server.stop(Duration::from_secs(5)).await;
-    let out = out?;
-    if let Some(e) = &out.result.first_error {
-        bail!("phase ceiling failed: {e}");
-    }
-    Ok(out.result)
+    .await
 }
 
 /// The pms binary's SHA-256 (first 12 hex digits) and modification time: the git commit says
@@ -788,16 +809,43 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         settings,
         args,
     };
-    let mut ceiling = None;
+    let ceiling_dir = tempfile::Builder::new()
+        .prefix("pms-bench-ceiling-")
+        .tempdir()?;
+    let ceiling_server = if ctx.settings.phases.contains(&Op::Ceiling) {
+        Some(start_ceiling(ceiling_dir.path()).await?)
+    } else {
+        None
+    };
+    let ceiling_target = ceiling_server.as_ref().map(|c| load::Target {
+        addr: c.addr,
+        pid: c.pid,
+    });
+    let mut ceilings = Vec::new();
     let mut sessions = Vec::new();
+    let mut error = None;
     for &n in &ctx.settings.sizes {
-        let s = session(&ctx, &db, n, &mut ceiling).await?;
-        let failed = s.failed.is_some();
-        sessions.push(s);
-        if failed {
-            break;
+        match session(&ctx, &db, n, ceiling_target, &mut ceilings).await {
+            Ok(s) => {
+                let failed = s.failed.is_some();
+                sessions.push(s);
+                if failed {
+                    break;
+                }
+            }
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
         }
     }
+    if let Some(c) = ceiling_server {
+        let _ = c.stop(Duration::from_secs(5)).await;
+    }
+    if let Some(e) = error {
+        return Err(e);
+    }
+    let ceiling = load::merge(ceilings).map(|o| o.result);
     let failure = sessions.iter().find_map(|s| s.failed.clone());
     let targets = report::targets(&sessions, ceiling.as_ref());
     let machine = report::machine();
