@@ -133,6 +133,9 @@ pub struct PhaseResult {
     /// phase's ratios are to this figure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ceiling: Option<Box<PhaseResult>>,
+    /// Each slice's `[ceiling req/s, this phase's req/s]`, in order (empty when not sliced).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slice_rps: Vec<[f64; 2]>,
 }
 
 /// The outcome of one phase: its figures, the clients it created and its sorted latencies.
@@ -237,6 +240,7 @@ pub async fn run_paired(
     };
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
+    let mut pairs = Vec::new();
     for i in 1..=slices {
         let c = run_phase(
             Op::Ceiling,
@@ -252,13 +256,14 @@ pub async fn run_paired(
             anyhow::bail!("phase ceiling failed: {e}");
         }
         let p = run_phase(op, pms.addr, pms.pid, workload.clone(), slice).await?;
+        let c_rps = theirs.last().map_or(0.0, |c| c.result.rps);
         eprintln!(
-            "pms-bench:   slice {i}/{slices}: ceiling {:.0} req/s, {} {:.0} req/s ({:.1} %)",
-            theirs.last().map_or(0.0, |c| c.result.rps),
+            "pms-bench:   slice {i}/{slices}: ceiling {c_rps:.0} req/s, {} {:.0} req/s ({:.1} %)",
             op.name(),
             p.result.rps,
-            100.0 * p.result.rps / theirs.last().map_or(f64::NAN, |c| c.result.rps),
+            100.0 * p.result.rps / c_rps,
         );
+        pairs.push([c_rps, p.result.rps]);
         let stop = p.result.first_error.is_some() || p.result.ended_early.is_some();
         ours.push(p);
         if stop {
@@ -268,6 +273,7 @@ pub async fn run_paired(
     let ceiling = merge(theirs).context("no ceiling slice ran")?;
     let mut outcome = merge(ours).context("no slice ran")?;
     outcome.result.ceiling = Some(Box::new(ceiling.result.clone()));
+    outcome.result.slice_rps = pairs;
     Ok((outcome, ceiling))
 }
 
@@ -697,6 +703,7 @@ pub async fn run_phase(
             },
             ended_early,
             ceiling: None,
+            slice_rps: Vec::new(),
         },
         created,
         latencies_ns: latencies,
@@ -734,6 +741,7 @@ mod tests {
                 server_ctx_switches_per_request: switches / requests as f64,
                 ended_early: None,
                 ceiling: None,
+                slice_rps: Vec::new(),
             },
             created: Vec::new(),
             latencies_ns,
