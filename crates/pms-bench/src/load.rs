@@ -193,18 +193,19 @@ pub fn merge(parts: Vec<PhaseOutcome>) -> Option<PhaseOutcome> {
     [a.p50_us, a.p90_us, a.p99_us, a.max_us, a.mean_us] = latency_stats(&acc.latencies_ns);
     #[allow(clippy::cast_precision_loss)]
     {
-        a.rps = if a.elapsed_s > 0.0 {
-            a.requests as f64 / a.elapsed_s
-        } else {
-            0.0
-        };
-        a.server_ctx_switches_per_request = if a.requests > 0 {
-            switches / a.requests as f64
-        } else {
-            0.0
-        };
+        a.rps = per(a.requests as f64, a.elapsed_s);
+        a.server_ctx_switches_per_request = per(switches, a.requests as f64);
     }
     Some(acc)
+}
+
+/// `n / d`, or 0 when nothing was measured.
+fn per(n: f64, d: f64) -> f64 {
+    if d > 0.0 {
+        n / d
+    } else {
+        0.0
+    }
 }
 
 /// A server a phase runs against.
@@ -250,13 +251,12 @@ pub async fn run_paired(
             slice,
         )
         .await?;
-        let c_failed = c.result.first_error.clone();
-        theirs.push(c);
-        if let Some(e) = c_failed {
+        if let Some(e) = &c.result.first_error {
             anyhow::bail!("phase ceiling failed: {e}");
         }
+        let c_rps = c.result.rps;
+        theirs.push(c);
         let p = run_phase(op, pms.addr, pms.pid, workload.clone(), slice).await?;
-        let c_rps = theirs.last().map_or(0.0, |c| c.result.rps);
         eprintln!(
             "pms-bench:   slice {i}/{slices}: ceiling {c_rps:.0} req/s, {} {:.0} req/s ({:.1} %)",
             op.name(),
@@ -660,11 +660,7 @@ pub async fn run_phase(
         .as_secs_f64();
     let requests = latencies.len() as u64;
     #[allow(clippy::cast_precision_loss)]
-    let rps = if elapsed > 0.0 {
-        requests as f64 / elapsed
-    } else {
-        0.0
-    };
+    let rps = per(requests as f64, elapsed);
     let first_error = shared.first_error.lock().ok().and_then(|e| e.clone());
     let ended_early = if first_error.is_some() {
         Some("error".to_string())
@@ -696,11 +692,7 @@ pub async fn run_phase(
             client_cpu_s: client_cpu,
             other_cpu_s: other,
             #[allow(clippy::cast_precision_loss)]
-            server_ctx_switches_per_request: if requests > 0 {
-                switches as f64 / requests as f64
-            } else {
-                0.0
-            },
+            server_ctx_switches_per_request: per(switches as f64, requests as f64),
             ended_early,
             ceiling: None,
             slice_rps: Vec::new(),

@@ -847,7 +847,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let ceiling = load::merge(ceilings).map(|o| o.result);
     let failure = sessions.iter().find_map(|s| s.failed.clone());
-    let targets = report::targets(&sessions, ceiling.as_ref());
+    let targets = report::targets(&sessions);
     let machine = report::machine();
     let command: Vec<String> = std::env::args().collect();
     let total_s = started.elapsed().as_secs_f64();

@@ -140,7 +140,7 @@ fn times(x: f64, of: f64) -> String {
 }
 
 /// The Markdown table of one session (the run's ceiling first, every pms figure also relative to
-/// the ceiling measured alongside it, or to the run's when there is none).
+/// the ceiling measured alongside it).
 pub fn table(session: &Session, ceiling: Option<&PhaseResult>) -> String {
     let mut out = String::new();
     out.push_str(
@@ -153,16 +153,17 @@ pub fn table(session: &Session, ceiling: Option<&PhaseResult>) -> String {
         let (ratio, lat) = if is_ceiling {
             ("100 %".to_string(), "×1.0 / ×1.0".to_string())
         } else {
-            let c = p.ceiling.as_deref().or(ceiling);
-            let (c_rps, c_p50, c_p99) = c.map_or((0.0, 0.0, 0.0), |c| (c.rps, c.p50_us, c.p99_us));
-            (
-                if p.ceiling.is_some() {
-                    format!("{} (of {c_rps:.0})", pct(p.rps, c_rps))
-                } else {
-                    pct(p.rps, c_rps)
-                },
-                format!("{} / {}", times(p.p50_us, c_p50), times(p.p99_us, c_p99)),
-            )
+            match p.ceiling.as_deref() {
+                Some(c) => (
+                    format!("{} (of {:.0})", pct(p.rps, c.rps), c.rps),
+                    format!(
+                        "{} / {}",
+                        times(p.p50_us, c.p50_us),
+                        times(p.p99_us, c.p99_us)
+                    ),
+                ),
+                None => ("–".to_string(), "–".to_string()),
+            }
         };
         let early = p
             .ended_early
@@ -223,13 +224,13 @@ pub fn scale_table(sessions: &[Session]) -> String {
 
 /// The targets of issue 6 this run measured (SQLite, concurrency 32 is the issue's setting; the
 /// checks are computed whatever the settings, and the report states them).
-pub fn targets(sessions: &[Session], ceiling: Option<&PhaseResult>) -> Vec<Target> {
+pub fn targets(sessions: &[Session]) -> Vec<Target> {
     let mut t = Vec::new();
     let first = |name: &str| sessions.iter().find_map(|s| s.phase(name));
-    // Each phase against the ceiling measured alongside it (the run's when there is none).
+    // Each phase against the ceiling measured alongside it.
     let ratio = |name: &str, label: &str, wanted: &str, min: f64| {
         let p = first(name)?;
-        let c = p.ceiling.as_deref().or(ceiling).filter(|c| c.rps > 0.0)?;
+        let c = p.ceiling.as_deref().filter(|c| c.rps > 0.0)?;
         let r = p.rps / c.rps;
         Some(Target {
             name: label.into(),
