@@ -17,8 +17,9 @@
 use pms_domain::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 
 /// A group is committed without waiting for more members once it has this many.
@@ -80,6 +81,8 @@ pub(crate) struct Writer {
     group: Option<Arc<Group>>,
     /// Operations whose savepoints were released into the open transaction.
     members: usize,
+    /// Steps aside while a group is open.
+    holder: Arc<Holder>,
 }
 
 impl Writer {
@@ -93,12 +96,128 @@ impl Writer {
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+        self.holder.hold_again();
+    }
+}
+
+/// How old the holder's snapshot may get before a read renews it. Another process's commits
+/// leave it behind; a stale snapshot keeps that process's checkpoints from copying the newest
+/// frames (and the WAL from restarting), and readers then lock a newer mark themselves.
+const HOLD_AT_MOST: Duration = Duration::from_secs(1);
+
+/// A connection that keeps a read transaction open while no write group is, so that this
+/// process always holds a shared lock on the WAL read mark its readers use.
+///
+/// Why: SQLite takes that lock with an `fcntl`, under a process-wide mutex, whenever the first
+/// connection of the process starts reading on a mark, and drops it when the last one stops;
+/// with reads one after another the count went 0 → 1 → 0 on every read (README
+/// "Performance"). Held here, it never reaches 0 while nobody writes. The holder reads
+/// nothing: each reader still takes its own, newest snapshot. It steps aside before a write
+/// group begins and takes a fresh snapshot when the group has ended, so this process's
+/// checkpoints copy the whole WAL and the WAL restarts from its start as before; and it renews
+/// its snapshot on a read once it is older than [`HOLD_AT_MOST`], for other processes' commits.
+pub(crate) struct Holder {
+    path: PathBuf,
+    busy: Duration,
+    state: SyncMutex<HolderState>,
+    /// Milliseconds after `epoch` at which the held snapshot was taken; `u64::MAX`: none held.
+    /// Read without the lock on every read.
+    held_at: AtomicU64,
+    epoch: Instant,
+}
+
+struct HolderState {
+    conn: Option<Connection>,
+    /// A write group is open: hold nothing until it ends.
+    aside: bool,
+}
+
+impl Holder {
+    fn new(path: PathBuf, busy: Duration) -> Self {
+        Self {
+            path,
+            busy,
+            state: SyncMutex::new(HolderState {
+                conn: None,
+                aside: false,
+            }),
+            held_at: AtomicU64::new(u64::MAX),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// Called before every read: takes a snapshot if none is held, or renews an old one.
+    fn before_read(&self) {
+        let at = self.held_at.load(Ordering::Relaxed);
+        let max = u64::try_from(HOLD_AT_MOST.as_millis()).unwrap_or(u64::MAX);
+        if at == u64::MAX || self.now_ms().saturating_sub(at) > max {
+            self.renew();
+        }
+    }
+
+    /// Ends the snapshot held, if any, and takes a new one unless a write group is open.
+    /// Best effort: without it reads are as correct, only dearer.
+    fn renew(&self) {
+        let Ok(mut guard) = self.state.lock() else {
+            return;
+        };
+        let h = &mut *guard;
+        self.release(h);
+        if h.aside {
+            return;
+        }
+        if h.conn.is_none() {
+            h.conn = open(&self.path, self.busy).ok();
+        }
+        let Some(c) = h.conn.as_ref() else {
+            return;
+        };
+        // BEGIN is deferred: the snapshot, and the lock, come with the first read.
+        let held = run(c, "BEGIN").is_ok()
+            && c.prepare_cached("SELECT 1 FROM sqlite_schema LIMIT 1")
+                .and_then(|mut st| st.exists([]))
+                .is_ok();
+        if held {
+            self.held_at.store(self.now_ms(), Ordering::Relaxed);
+        } else {
+            self.release(h);
+        }
+    }
+
+    fn release(&self, h: &mut HolderState) {
+        self.held_at.store(u64::MAX, Ordering::Relaxed);
+        if let Some(c) = h.conn.as_ref() {
+            if !c.is_autocommit() {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+        }
+    }
+
+    /// Ends the snapshot before a write group begins (called with the writer's turn).
+    fn step_aside(&self) {
+        if let Ok(mut h) = self.state.lock() {
+            h.aside = true;
+            self.release(&mut h);
+        }
+    }
+
+    /// A fresh snapshot once the write group has ended (called with the writer's turn).
+    fn hold_again(&self) {
+        if let Ok(mut h) = self.state.lock() {
+            h.aside = false;
+        }
+        self.renew();
     }
 }
 
 pub(crate) struct Db {
     path: PathBuf,
     busy: Duration,
+    holder: Arc<Holder>,
     idle_readers: SyncMutex<Vec<Connection>>,
     max_idle_readers: usize,
     writer: Arc<Mutex<Writer>>,
@@ -119,15 +238,18 @@ impl Db {
                 "PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
             ))
             .map_err(unavailable)?;
+        let holder = Arc::new(Holder::new(path.clone(), busy));
         Ok(Self {
             path,
             busy,
+            holder: holder.clone(),
             idle_readers: SyncMutex::new(Vec::new()),
             max_idle_readers: usize::try_from(max_connections.max(1)).unwrap_or(1),
             writer: Arc::new(Mutex::new(Writer {
                 conn: writer,
                 group: None,
                 members: 0,
+                holder,
             })),
             turn_timeout,
         })
@@ -139,6 +261,7 @@ impl Db {
 
     /// An idle read connection, or a new one.
     pub(crate) fn reader(self: &Arc<Self>) -> Result<Reader, StoreError> {
+        self.holder.before_read();
         let idle = self
             .idle_readers
             .lock()
@@ -162,7 +285,10 @@ impl Db {
             return;
         }
         let _ = tokio::task::spawn_blocking(move || {
+            // TRUNCATE waits for every reader of the WAL, the holder's snapshot included.
+            w.holder.step_aside();
             let _ = w.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+            w.holder.hold_again();
         })
         .await;
     }
@@ -180,17 +306,32 @@ impl Db {
                 // it succeeded.
                 let _ = w.conn.execute_batch("ROLLBACK");
             }
+            w.holder.step_aside();
             // Inline first, without waiting: only another process can hold the write lock,
             // and a thread hand-off there and back cost more than the statement.
-            if !begin_now(&w.conn, self.busy).map_err(unavailable)? {
-                let (back, r) = tokio::task::spawn_blocking(move || {
-                    let r = run(&w.conn, "BEGIN IMMEDIATE");
-                    (w, r)
-                })
-                .await
-                .map_err(|e| StoreError::Unavailable(format!("writer task failed: {e}")))?;
-                r.map_err(unavailable)?;
-                w = back;
+            match begin_now(&w.conn, self.busy) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let holder = w.holder.clone();
+                    let (back, r) = tokio::task::spawn_blocking(move || {
+                        let r = run(&w.conn, "BEGIN IMMEDIATE");
+                        (w, r)
+                    })
+                    .await
+                    .map_err(|e| {
+                        holder.hold_again();
+                        StoreError::Unavailable(format!("writer task failed: {e}"))
+                    })?;
+                    w = back;
+                    if let Err(e) = r {
+                        w.holder.hold_again();
+                        return Err(unavailable(e));
+                    }
+                }
+                Err(e) => {
+                    w.holder.hold_again();
+                    return Err(unavailable(e));
+                }
             }
             let (outcome, _) = watch::channel(None);
             w.group = Some(Arc::new(Group { outcome }));
@@ -344,6 +485,8 @@ async fn commit_group(mut w: OwnedMutexGuard<Writer>) -> Result<(), StoreError> 
         if let Some(g) = group {
             g.outcome.send_replace(Some(r.clone()));
         }
+        // After the members have their answer, still within the writer's turn.
+        w.holder.hold_again();
         drop(w);
         r
     })
@@ -364,6 +507,7 @@ impl Drop for WriteTurn {
             // Nothing of anyone's in the transaction: end it rather than hold the write lock.
             let _ = w.conn.execute_batch("ROLLBACK");
             w.group = None;
+            w.holder.hold_again();
         }
         // Otherwise released members are queued for the turn and one of them commits.
     }

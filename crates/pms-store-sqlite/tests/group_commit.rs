@@ -5,31 +5,10 @@
 
 mod support;
 
-use pms_domain::model::PolicyGroup;
 use pms_domain::Store;
-use pms_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::time::Duration;
-use support::store;
-
-fn group(name: &str) -> PolicyGroup {
-    PolicyGroup {
-        id: format!("id-{name}"),
-        name: name.to_string(),
-        desc: "d".into(),
-        is_active: true,
-        user_id: "u".into(),
-        cr_by: "u".into(),
-        cr_dtimes: pms_domain::clock::parse_ts("2026-11-28T00:00:00.000Z").unwrap(),
-        upd_by: None,
-        upd_dtimes: None,
-    }
-}
-
-async fn exists(s: &SqliteStore, name: &str) -> bool {
-    let mut r = s.read().await.unwrap();
-    r.policy_group_by_name(name).await.unwrap().is_some()
-}
+use support::{exists, group, store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolled_back_member_leaves_the_others_committed() {
