@@ -100,10 +100,11 @@ impl Writer {
     }
 }
 
-/// How old the holder's snapshot may get before a read renews it. Another process's commits
-/// leave it behind; a stale snapshot keeps that process's checkpoints from copying the newest
-/// frames (and the WAL from restarting), and readers then lock a newer mark themselves.
-const HOLD_AT_MOST: Duration = Duration::from_secs(1);
+/// How old the holder's snapshot may get before a read renews it, or, with no reads, the
+/// store's idle task drops it. Another process's commits leave it behind; a stale snapshot keeps
+/// that process's checkpoints from copying the newest frames (and its WAL from restarting), and
+/// readers then lock a newer mark themselves.
+pub(crate) const HOLD_AT_MOST: Duration = Duration::from_secs(1);
 
 /// A connection that keeps a read transaction open while no write group is, so that this
 /// process always holds a shared lock on the WAL read mark its readers use.
@@ -115,7 +116,8 @@ const HOLD_AT_MOST: Duration = Duration::from_secs(1);
 /// nothing: each reader still takes its own, newest snapshot. It steps aside before a write
 /// group begins and takes a fresh snapshot when the group has ended, so this process's
 /// checkpoints copy the whole WAL and the WAL restarts from its start as before; and it renews
-/// its snapshot on a read once it is older than [`HOLD_AT_MOST`], for other processes' commits.
+/// its snapshot on a read once it is older than [`HOLD_AT_MOST`], and a task of the store drops
+/// it when no read has (`Db::drop_stale_snapshot`), for other processes' commits.
 pub(crate) struct Holder {
     path: PathBuf,
     busy: Duration,
@@ -153,8 +155,7 @@ impl Holder {
     /// Called before every read: takes a snapshot if none is held, or renews an old one.
     fn before_read(&self) {
         let at = self.held_at.load(Ordering::Relaxed);
-        let max = u64::try_from(HOLD_AT_MOST.as_millis()).unwrap_or(u64::MAX);
-        if at == u64::MAX || self.now_ms().saturating_sub(at) > max {
+        if at == u64::MAX || self.now_ms().saturating_sub(at) > self.max_ms() {
             self.renew();
         }
     }
@@ -186,6 +187,25 @@ impl Holder {
         } else {
             self.release(h);
         }
+    }
+
+    /// Drops a snapshot older than [`HOLD_AT_MOST`] (no read renewed it); the next read takes
+    /// a new one.
+    fn drop_if_stale(&self) {
+        let at = self.held_at.load(Ordering::Relaxed);
+        if at == u64::MAX || self.now_ms().saturating_sub(at) <= self.max_ms() {
+            return;
+        }
+        if let Ok(mut h) = self.state.lock() {
+            let at = self.held_at.load(Ordering::Relaxed);
+            if at != u64::MAX && self.now_ms().saturating_sub(at) > self.max_ms() {
+                self.release(&mut h);
+            }
+        }
+    }
+
+    fn max_ms(&self) -> u64 {
+        u64::try_from(HOLD_AT_MOST.as_millis()).unwrap_or(u64::MAX)
     }
 
     fn release(&self, h: &mut HolderState) {
@@ -257,6 +277,13 @@ impl Db {
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Drops the held snapshot if no read renewed it within [`HOLD_AT_MOST`] (called every
+    /// `HOLD_AT_MOST` by the store's task), so an idle pms does not hold another process's
+    /// checkpoints back.
+    pub(crate) fn drop_stale_snapshot(&self) {
+        self.holder.drop_if_stale();
     }
 
     /// An idle read connection, or a new one.

@@ -96,10 +96,19 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("open task failed: {e}")))??;
-        Ok(Self {
-            db: Arc::new(db),
-            options,
-        })
+        let db = Arc::new(db);
+        // Ends with the store (or the runtime).
+        let weak = Arc::downgrade(&db);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(conn::HOLD_AT_MOST);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(db) = weak.upgrade() else { break };
+                db.drop_stale_snapshot();
+            }
+        });
+        Ok(Self { db, options })
     }
 }
 
