@@ -100,8 +100,8 @@ impl Writer {
     }
 }
 
-/// How old the holder's snapshot may get before a read renews it, or, with no reads, the
-/// store's idle task drops it. Another process's commits leave it behind; a stale snapshot keeps
+/// How old the holder's snapshot may get before the store's task drops it (the next read takes
+/// a new one). Another process's commits leave it behind; a stale snapshot keeps
 /// that process's checkpoints from copying the newest frames (and its WAL from restarting), and
 /// readers then lock a newer mark themselves.
 pub(crate) const HOLD_AT_MOST: Duration = Duration::from_secs(1);
@@ -115,15 +115,15 @@ pub(crate) const HOLD_AT_MOST: Duration = Duration::from_secs(1);
 /// "Performance"). Held here, it never reaches 0 while nobody writes. The holder reads
 /// nothing: each reader still takes its own, newest snapshot. It steps aside before a write
 /// group begins and takes a fresh snapshot when the group has ended, so this process's
-/// checkpoints copy the whole WAL and the WAL restarts from its start as before; and it renews
-/// its snapshot on a read once it is older than [`HOLD_AT_MOST`], and a task of the store drops
-/// it when no read has (`Db::drop_stale_snapshot`), for other processes' commits.
+/// checkpoints copy the whole WAL and the WAL restarts from its start as before; and a task of
+/// the store drops a snapshot older than [`HOLD_AT_MOST`] (`Db::drop_stale_snapshot`), for
+/// other processes' commits.
 pub(crate) struct Holder {
     path: PathBuf,
     busy: Duration,
     state: SyncMutex<HolderState>,
     /// Milliseconds after `epoch` at which the held snapshot was taken; `u64::MAX`: none held.
-    /// Read without the lock on every read.
+    /// Read without the lock on every read (only whether one is held).
     held_at: AtomicU64,
     epoch: Instant,
 }
@@ -152,10 +152,9 @@ impl Holder {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
     }
 
-    /// Called before every read: takes a snapshot if none is held, or renews an old one.
+    /// Called before every read: takes a snapshot if none is held.
     fn before_read(&self) {
-        let at = self.held_at.load(Ordering::Relaxed);
-        if at == u64::MAX || self.now_ms().saturating_sub(at) > self.max_ms() {
+        if self.held_at.load(Ordering::Relaxed) == u64::MAX {
             self.renew();
         }
     }
@@ -189,23 +188,15 @@ impl Holder {
         }
     }
 
-    /// Drops a snapshot older than [`HOLD_AT_MOST`] (no read renewed it); the next read takes
-    /// a new one.
+    /// Drops a snapshot older than [`HOLD_AT_MOST`]; the next read takes a new one.
     fn drop_if_stale(&self) {
-        let at = self.held_at.load(Ordering::Relaxed);
-        if at == u64::MAX || self.now_ms().saturating_sub(at) <= self.max_ms() {
-            return;
-        }
+        let max = u64::try_from(HOLD_AT_MOST.as_millis()).unwrap_or(u64::MAX);
         if let Ok(mut h) = self.state.lock() {
             let at = self.held_at.load(Ordering::Relaxed);
-            if at != u64::MAX && self.now_ms().saturating_sub(at) > self.max_ms() {
+            if at != u64::MAX && self.now_ms().saturating_sub(at) > max {
                 self.release(&mut h);
             }
         }
-    }
-
-    fn max_ms(&self) -> u64 {
-        u64::try_from(HOLD_AT_MOST.as_millis()).unwrap_or(u64::MAX)
     }
 
     fn release(&self, h: &mut HolderState) {
@@ -279,9 +270,9 @@ impl Db {
         &self.path
     }
 
-    /// Drops the held snapshot if no read renewed it within [`HOLD_AT_MOST`] (called every
-    /// `HOLD_AT_MOST` by the store's task), so an idle pms does not hold another process's
-    /// checkpoints back.
+    /// Drops the held snapshot once it is older than [`HOLD_AT_MOST`] (called every
+    /// `HOLD_AT_MOST` by the store's task), so pms does not hold another process's checkpoints
+    /// back for longer.
     pub(crate) fn drop_stale_snapshot(&self) {
         self.holder.drop_if_stale();
     }
@@ -333,33 +324,11 @@ impl Db {
                 // it succeeded.
                 let _ = w.conn.execute_batch("ROLLBACK");
             }
-            w.holder.step_aside();
-            // Inline first, without waiting: only another process can hold the write lock,
-            // and a thread hand-off there and back cost more than the statement.
-            match begin_now(&w.conn, self.busy) {
-                Ok(true) => {}
-                Ok(false) => {
-                    let holder = w.holder.clone();
-                    let (back, r) = tokio::task::spawn_blocking(move || {
-                        let r = run(&w.conn, "BEGIN IMMEDIATE");
-                        (w, r)
-                    })
-                    .await
-                    .map_err(|e| {
-                        holder.hold_again();
-                        StoreError::Unavailable(format!("writer task failed: {e}"))
-                    })?;
-                    w = back;
-                    if let Err(e) = r {
-                        w.holder.hold_again();
-                        return Err(unavailable(e));
-                    }
-                }
-                Err(e) => {
-                    w.holder.hold_again();
-                    return Err(unavailable(e));
-                }
-            }
+            let holder = w.holder.clone();
+            holder.step_aside();
+            w = begin(w, self.busy)
+                .await
+                .inspect_err(|_| holder.hold_again())?;
             let (outcome, _) = watch::channel(None);
             w.group = Some(Arc::new(Group { outcome }));
             w.members = 0;
@@ -474,6 +443,26 @@ impl WriteTurn {
             None => Err(StoreError::Unavailable("transaction abandoned".into())),
         }
     }
+}
+
+/// `BEGIN IMMEDIATE` on the writer: inline first, without waiting (only another process can
+/// hold the write lock, and a thread hand-off there and back cost more than the statement),
+/// else on the blocking pool until the lock is free.
+async fn begin(
+    w: OwnedMutexGuard<Writer>,
+    busy: Duration,
+) -> Result<OwnedMutexGuard<Writer>, StoreError> {
+    if begin_now(&w.conn, busy).map_err(unavailable)? {
+        return Ok(w);
+    }
+    let (w, r) = tokio::task::spawn_blocking(move || {
+        let r = run(&w.conn, "BEGIN IMMEDIATE");
+        (w, r)
+    })
+    .await
+    .map_err(|e| StoreError::Unavailable(format!("writer task failed: {e}")))?;
+    r.map_err(unavailable)?;
+    Ok(w)
 }
 
 /// `BEGIN IMMEDIATE` if the write lock is free right now: `Ok(false)` when another connection

@@ -12,6 +12,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 use support::{exists, group, store};
 
+/// A fresh store after one write and one read (which leaves a snapshot held).
+async fn written_and_read() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&dir).await;
+    write(&s, "a").await;
+    assert!(exists(&s, "a").await);
+    (dir, s)
+}
+
 async fn write(s: &SqliteStore, name: &str) {
     let mut tx = s.write().await.unwrap();
     tx.insert_policy_group(&group(name)).await.unwrap();
@@ -39,10 +48,7 @@ fn checkpoint(c: &rusqlite::Connection, mode: &str) -> (i64, i64, i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_store_holds_a_snapshot_and_readers_see_every_commit() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(&dir).await;
-    write(&s, "a").await;
-    assert!(exists(&s, "a").await);
+    let (dir, s) = written_and_read().await;
     // The read left a snapshot held: a RESTART checkpoint, which waits for every reader of
     // the WAL, finds one.
     let other = outsider(&dir);
@@ -54,10 +60,7 @@ async fn an_idle_store_holds_a_snapshot_and_readers_see_every_commit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_snapshot_steps_aside_so_a_write_restarts_the_wal() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(&dir).await;
-    write(&s, "a").await;
-    assert!(exists(&s, "a").await);
+    let (dir, s) = written_and_read().await;
     // Everything in the WAL is copied into the file (the held snapshot is the newest, so it
     // does not stop a PASSIVE checkpoint) ...
     let other = outsider(&dir);
@@ -76,10 +79,7 @@ async fn the_snapshot_steps_aside_so_a_write_restarts_the_wal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_truncates_the_wal_after_reads() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(&dir).await;
-    write(&s, "a").await;
-    assert!(exists(&s, "a").await);
+    let (dir, s) = written_and_read().await;
     s.close().await;
     assert_eq!(std::fs::metadata(wal(&dir)).unwrap().len(), 0);
     // The store still works after it (a snapshot is taken again on the next read).
@@ -88,12 +88,7 @@ async fn close_truncates_the_wal_after_reads() {
 
 /// Another process commits after the store took its snapshot: until the snapshot moves, a
 /// checkpoint cannot copy the new frames past it.
-async fn outside_commit_behind_the_snapshot(
-    dir: &tempfile::TempDir,
-    s: &SqliteStore,
-) -> rusqlite::Connection {
-    write(s, "a").await;
-    assert!(exists(s, "a").await);
+fn outside_commit_behind_the_snapshot(dir: &tempfile::TempDir) -> rusqlite::Connection {
     let other = outsider(dir);
     other
         .execute_batch("INSERT INTO policy_group (id, name, descr, is_active, user_id, cr_by, cr_dtimes) VALUES ('id-x', 'x', 'd', 1, 'u', 'u', '2026-11-28T00:00:00.000Z')")
@@ -107,11 +102,10 @@ async fn outside_commit_behind_the_snapshot(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_store_renews_its_snapshot_for_another_process_commits() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(&dir).await;
-    let other = outside_commit_behind_the_snapshot(&dir, &s).await;
-    // Reads go on; within two seconds the snapshot is a new one.
+async fn a_busy_store_moves_its_snapshot_on_for_another_process_commits() {
+    let (dir, s) = written_and_read().await;
+    let other = outside_commit_behind_the_snapshot(&dir);
+    // Reads go on; within two seconds the old snapshot is dropped and a read takes a new one.
     for _ in 0..44 {
         assert!(exists(&s, "x").await);
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -122,9 +116,9 @@ async fn a_busy_store_renews_its_snapshot_for_another_process_commits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_store_drops_its_snapshot_for_another_process_commits() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(&dir).await;
-    let other = outside_commit_behind_the_snapshot(&dir, &s).await;
+    // The store stays open (`_s`), idle.
+    let (dir, _s) = written_and_read().await;
+    let other = outside_commit_behind_the_snapshot(&dir);
     // No reads: the store's task drops the old snapshot within two seconds.
     tokio::time::sleep(Duration::from_millis(2200)).await;
     let (busy, log, copied) = checkpoint(&other, "PASSIVE");
