@@ -132,7 +132,7 @@ async fn edge(
         &method,
         route
             .as_ref()
-            .map_or("unmatched", axum::extract::MatchedPath::as_str),
+            .map_or(metrics::UNMATCHED, axum::extract::MatchedPath::as_str),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );

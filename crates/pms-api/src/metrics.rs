@@ -8,7 +8,7 @@ use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 use pms_domain::outbox::{Channel, OutboxState};
 use pms_domain::Store;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -17,16 +17,53 @@ use prometheus_client::registry::Registry;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+/// The `method` label: the standard methods, every other method name `OTHER`. A label value
+/// taken from the request line would let anyone create a series per invented method.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(clippy::upper_case_acronyms)]
+enum MethodLabel {
+    GET,
+    HEAD,
+    POST,
+    PUT,
+    PATCH,
+    DELETE,
+    OPTIONS,
+    CONNECT,
+    TRACE,
+    OTHER,
+}
+
+impl MethodLabel {
+    fn of(method: &Method) -> Self {
+        match *method {
+            Method::GET => Self::GET,
+            Method::HEAD => Self::HEAD,
+            Method::POST => Self::POST,
+            Method::PUT => Self::PUT,
+            Method::PATCH => Self::PATCH,
+            Method::DELETE => Self::DELETE,
+            Method::OPTIONS => Self::OPTIONS,
+            Method::CONNECT => Self::CONNECT,
+            Method::TRACE => Self::TRACE,
+            _ => Self::OTHER,
+        }
+    }
+}
+
+/// The `route` label of a request no route matched.
+pub const UNMATCHED: &str = "unmatched";
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: MethodLabel,
     route: String,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: MethodLabel,
     route: String,
 }
 
@@ -51,13 +88,13 @@ pub struct Metrics {
     outbox_depth: Family<OutboxLabels, Gauge>,
     /// The families' series already seen, by route, then method and status. A metric handle
     /// shares its series' state, so a request that finds its handles here records into the
-    /// families without building their owned label sets (four strings) to look them up.
-    seen: RwLock<HashMap<Box<str>, Vec<SeenSeries>>>,
+    /// families without building their owned label sets to look them up. Both levels are hash
+    /// maps: the lookup does not grow with the number of series.
+    seen: RwLock<HashMap<Box<str>, HashMap<(MethodLabel, u16), Handles>>>,
 }
 
-struct SeenSeries {
-    method: Method,
-    status: u16,
+#[derive(Clone)]
+struct Handles {
     requests: Counter,
     latency: Histogram,
 }
@@ -94,55 +131,49 @@ impl Metrics {
         }
     }
 
-    /// Counts and times one request under its route template (not the raw path, so client ids
-    /// do not explode the label set).
+    /// Counts and times one request under its route template (never the raw path, so client
+    /// ids do not explode the label set); `route` is a matched route or [`UNMATCHED`].
     pub(crate) fn observe(&self, method: &Method, route: &str, status: u16, seconds: f64) {
-        let found = self.seen.read().ok().and_then(|seen| {
-            seen.get(route)?
-                .iter()
-                .find(|s| s.status == status && s.method == *method)
-                .map(|s| (s.requests.clone(), s.latency.clone()))
-        });
-        let (requests, latency) = match found {
+        let method = MethodLabel::of(method);
+        let found = self
+            .seen
+            .read()
+            .ok()
+            .and_then(|seen| seen.get(route)?.get(&(method, status)).cloned());
+        let handles = match found {
             Some(handles) => handles,
             None => self.first_of(method, route, status),
         };
-        requests.inc();
-        latency.observe(seconds);
+        handles.requests.inc();
+        handles.latency.observe(seconds);
     }
 
     /// The handles of a series not seen before, created in the families and remembered.
-    fn first_of(&self, method: &Method, route: &str, status: u16) -> (Counter, Histogram) {
-        let requests = self
-            .requests
-            .get_or_create(&RequestLabels {
-                method: method.as_str().to_string(),
-                route: route.to_string(),
-                status,
-            })
-            .clone();
-        let latency = self
-            .latency
-            .get_or_create(&RouteLabels {
-                method: method.as_str().to_string(),
-                route: route.to_string(),
-            })
-            .clone();
-        if let Ok(mut seen) = self.seen.write() {
-            let series = seen.entry(route.into()).or_default();
-            if !series
-                .iter()
-                .any(|s| s.status == status && s.method == *method)
-            {
-                series.push(SeenSeries {
-                    method: method.clone(),
+    fn first_of(&self, method: MethodLabel, route: &str, status: u16) -> Handles {
+        let handles = Handles {
+            requests: self
+                .requests
+                .get_or_create(&RequestLabels {
+                    method,
+                    route: route.to_string(),
                     status,
-                    requests: requests.clone(),
-                    latency: latency.clone(),
-                });
-            }
+                })
+                .clone(),
+            latency: self
+                .latency
+                .get_or_create(&RouteLabels {
+                    method,
+                    route: route.to_string(),
+                })
+                .clone(),
+        };
+        if let Ok(mut seen) = self.seen.write() {
+            seen.entry(route.into())
+                .or_default()
+                .entry((method, status))
+                .or_insert_with(|| handles.clone());
         }
-        (requests, latency)
+        handles
     }
 
     /// The text exposition, with the outbox depth read from `store` now.

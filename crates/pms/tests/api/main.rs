@@ -8,6 +8,7 @@ mod auth;
 mod clients;
 mod copy;
 mod delivery;
+mod edge;
 mod lifecycle;
 mod mappings;
 mod nodes;
