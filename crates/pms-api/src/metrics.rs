@@ -90,8 +90,11 @@ pub struct Metrics {
     /// shares its series' state, so a request that finds its handles here records into the
     /// families without building their owned label sets to look them up. Both levels are hash
     /// maps: the lookup does not grow with the number of series.
-    seen: RwLock<HashMap<Box<str>, HashMap<(MethodLabel, u16), Handles>>>,
+    seen: RwLock<HashMap<Box<str>, RouteSeries>>,
 }
+
+/// One route's series by method and status.
+type RouteSeries = HashMap<(MethodLabel, u16), Handles>;
 
 #[derive(Clone)]
 struct Handles {
