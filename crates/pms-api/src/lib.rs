@@ -99,6 +99,22 @@ impl AppState {
     }
 }
 
+/// The answer to a request not completed within `seconds` (`http.request_timeout_seconds`):
+/// 408 with the MOSIP envelope, or a portal page under `/portal`; the connection is closed after
+/// it, since the rest of the request's body may still be on its way.
+pub fn request_timeout_response(path: &str, now: pms_domain::Timestamp, seconds: u64) -> Response {
+    let mut response = if path == portal::PREFIX || path.starts_with("/portal/") {
+        portal::request_timeout_page(seconds)
+    } else {
+        Echo::new(Kind::V1).error_response(now, ApiError::request_timeout(seconds))
+    };
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
 /// The whole API. Trailing slashes are handled by the caller's
 /// [`tower_http::normalize_path::NormalizePathLayer`] around this router.
 pub fn router(state: AppState) -> Router {

@@ -88,6 +88,14 @@ impl ApiError {
             format!("Invalid request parameter - must not contain NUL characters :{place}"),
         )
     }
+    /// A request (its body included) not completed within `http.request_timeout_seconds`.
+    pub fn request_timeout(seconds: u64) -> Self {
+        Self::with_status(
+            StatusCode::REQUEST_TIMEOUT,
+            "PMS_EXT_008",
+            format!("Request not completed within {seconds} seconds"),
+        )
+    }
     pub fn internal(cause: impl Into<String>) -> Self {
         Self {
             cause: Some(cause.into()),

@@ -63,6 +63,15 @@ pub struct Http {
     pub host: String,
     pub port: u16,
     pub max_body_bytes: usize,
+    /// A request head not complete in time closes the connection (from the connection's start
+    /// for its first request, from the head's first byte for later ones).
+    pub header_read_timeout_seconds: u64,
+    /// A keep-alive connection with no request in flight is closed after this.
+    pub idle_timeout_seconds: u64,
+    /// A request (body included) not answered in time gets 408.
+    pub request_timeout_seconds: u64,
+    /// Connections served at once; more wait in the accept queue.
+    pub max_connections: u32,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -278,6 +287,10 @@ impl Default for Config {
                 host: "127.0.0.1".into(),
                 port: 9109,
                 max_body_bytes: 65536,
+                header_read_timeout_seconds: 10,
+                idle_timeout_seconds: 60,
+                request_timeout_seconds: 30,
+                max_connections: 4096,
             },
             database: Database {
                 url: String::new(),
@@ -522,6 +535,22 @@ impl Config {
         }
         if self.http.max_body_bytes == 0 {
             return Err("http.max_body_bytes must be greater than 0".into());
+        }
+        for (key, v) in [
+            (
+                "http.header_read_timeout_seconds",
+                self.http.header_read_timeout_seconds,
+            ),
+            ("http.idle_timeout_seconds", self.http.idle_timeout_seconds),
+            (
+                "http.request_timeout_seconds",
+                self.http.request_timeout_seconds,
+            ),
+            ("http.max_connections", u64::from(self.http.max_connections)),
+        ] {
+            if v == 0 {
+                return Err(format!("{key} must be greater than 0"));
+            }
         }
         if self.list.max_page_size == 0 {
             return Err("list.max_page_size must be greater than 0".into());

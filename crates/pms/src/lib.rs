@@ -4,9 +4,9 @@
 
 pub mod config;
 pub mod copy;
+pub mod server;
 
 use anyhow::Context;
-use axum::extract::Request;
 use config::{AuthMode, Config, DatabaseUrl};
 use pms_api::auth::DevIssuer;
 use pms_api::auth::{AuthSettings, Authenticator};
@@ -205,6 +205,8 @@ pub struct Application {
     store: Arc<dyn Store>,
     worker: Option<Worker>,
     portal: Option<PortalSettings>,
+    limits: server::Limits,
+    clock: Arc<dyn Clock>,
 }
 
 impl Application {
@@ -289,7 +291,7 @@ impl Application {
         };
         let state = AppState::new(Services {
             store: store.clone(),
-            clock,
+            clock: clock.clone(),
             auth,
             settings,
             rules,
@@ -310,12 +312,21 @@ impl Application {
         let listener = TcpListener::bind(&addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let h = &config.http;
+        let limits = server::Limits {
+            header_read_timeout: Duration::from_secs(h.header_read_timeout_seconds),
+            idle_timeout: Duration::from_secs(h.idle_timeout_seconds),
+            request_timeout: Duration::from_secs(h.request_timeout_seconds),
+            max_connections: usize::try_from(h.max_connections).unwrap_or(usize::MAX),
+        };
         Ok(Self {
             listener,
             state,
             store,
             worker,
             portal,
+            limits,
+            clock,
         })
     }
 
@@ -341,22 +352,17 @@ impl Application {
                 .merge(pms_api::portal::router(self.state, portal).map_err(anyhow::Error::msg)?);
         }
         let app = NormalizePathLayer::trim_trailing_slash().layer(router);
-        let served = axum::serve(
-            self.listener,
-            axum::ServiceExt::<Request>::into_make_service(app),
-        )
-        .with_graceful_shutdown(async move {
+        server::serve(self.listener, app, self.limits, self.clock, async move {
             shutdown.await;
             let _ = stop.send(());
         })
-        .await
-        .context("HTTP server failed");
+        .await;
         if let Some(w) = worker {
             if let Err(e) = w.await {
                 tracing::error!(error = %e, "delivery worker ended abnormally");
             }
         }
         self.store.close().await;
-        served
+        Ok(())
     }
 }

@@ -39,6 +39,16 @@ use std::time::Duration;
 
 pub use oidc::OidcSettings;
 
+/// The portal's answer to a request not completed within `http.request_timeout_seconds`.
+pub fn request_timeout_page(seconds: u64) -> axum::response::Response {
+    layout::error_page(
+        None,
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        "Request timed out",
+        &format!("The request was not completed within {seconds} seconds. Please try again."),
+    )
+}
+
 /// The path prefix of every portal page.
 pub const PREFIX: &str = "/portal";
 

@@ -41,3 +41,216 @@ async fn invented_methods_and_paths_do_not_make_new_metric_series() {
     // The exposition grew by a few series, not by hundreds.
     assert!(text.len() < before + 20_000, "{} -> {}", before, text.len());
 }
+
+mod connections {
+    use super::*;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    const HEALTH: &str =
+        "GET /v1/partnermanager/actuator/health HTTP/1.1\r\nHost: pms.test\r\n\r\n";
+
+    async fn spawn_limited(header: u64, idle: u64, request: u64, max: u32) -> TestApp {
+        spawn_with(|c| {
+            c.http.header_read_timeout_seconds = header;
+            c.http.idle_timeout_seconds = idle;
+            c.http.request_timeout_seconds = request;
+            c.http.max_connections = max;
+        })
+        .await
+    }
+
+    async fn connect(app: &TestApp) -> TcpStream {
+        TcpStream::connect(app.base.trim_start_matches("http://"))
+            .await
+            .unwrap()
+    }
+
+    /// Reads until the peer closes (or resets); `None` if it is still open after `limit`.
+    async fn closed_within(s: &mut TcpStream, limit: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let mut buf = [0u8; 4096];
+        loop {
+            match tokio::time::timeout(limit.saturating_sub(started.elapsed()), s.read(&mut buf))
+                .await
+            {
+                Err(_) => return None,
+                Ok(Ok(0) | Err(_)) => return Some(started.elapsed()),
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// One complete response (head and `Content-Length` body) as text.
+    async fn read_response(s: &mut TcpStream) -> String {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+                .await
+                .expect("a response in time")
+                .unwrap();
+            assert!(n > 0, "closed before a whole response");
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + len {
+                    return text;
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_half_sent_request_head_is_cut_off() {
+        let app = spawn_limited(1, 60, 30, 4096).await;
+        let mut s = connect(&app).await;
+        s.write_all(b"GET /v1/partnermanager/actuator/health HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let after = closed_within(&mut s, Duration::from_secs(6)).await;
+        let after = after.expect("a half-sent head must not hold the connection");
+        assert!(after >= Duration::from_millis(800), "{after:?}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_connection_is_cut_off() {
+        let app = spawn_limited(1, 60, 30, 4096).await;
+        let mut s = connect(&app).await;
+        assert!(closed_within(&mut s, Duration::from_secs(6))
+            .await
+            .is_some());
+    }
+
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+        // Idle 1 s, head 3 s: the close comes from the idle timeout.
+        let app = spawn_limited(3, 1, 30, 4096).await;
+        let mut s = connect(&app).await;
+        s.write_all(HEALTH.as_bytes()).await.unwrap();
+        assert!(read_response(&mut s).await.starts_with("HTTP/1.1 200"));
+        let after = closed_within(&mut s, Duration::from_secs(6)).await;
+        let after = after.expect("an idle connection must be closed");
+        assert!(after < Duration::from_millis(2800), "{after:?}");
+
+        // Head 1 s, idle 4 s: a connection idle longer than the head timeout still serves.
+        let app = spawn_limited(1, 4, 30, 4096).await;
+        let mut s = connect(&app).await;
+        for _ in 0..2 {
+            s.write_all(HEALTH.as_bytes()).await.unwrap();
+            assert!(read_response(&mut s).await.starts_with("HTTP/1.1 200"));
+            tokio::time::sleep(Duration::from_millis(1800)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_body_never_completes_gets_408_in_the_envelope() {
+        let app = spawn_limited(10, 60, 1, 4096).await;
+        let before = app.dump().await;
+        let token = app.token("pm1", POLICY_MANAGER);
+        let mut s = connect(&app).await;
+        let head = format!(
+            "POST /v1/policymanager/policies/group/new HTTP/1.1\r\nHost: x\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000\r\n\r\n{{\"id\":\"mosip.partnermanagement.policy"
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        let response = read_response(&mut s).await;
+        assert!(started.elapsed() >= Duration::from_millis(800));
+        assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+        assert!(response.to_ascii_lowercase().contains("connection: close"));
+        assert!(response.contains("application/json"), "{response}");
+        let body: serde_json::Value =
+            serde_json::from_str(&response[response.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+        assert_eq!(body["errors"][0]["errorCode"], "PMS_EXT_008");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "Request not completed within 1 seconds"
+        );
+        assert!(closed_within(&mut s, Duration::from_secs(3))
+            .await
+            .is_some());
+        assert_eq!(app.dump().await, before);
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_limit_wait_and_are_served_later() {
+        let app = spawn_limited(10, 60, 30, 2).await;
+        let mut first = connect(&app).await;
+        first.write_all(HEALTH.as_bytes()).await.unwrap();
+        assert!(read_response(&mut first).await.starts_with("HTTP/1.1 200"));
+        let _second = connect(&app).await;
+        // Give the server time to take the second connection.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut third = connect(&app).await; // completes in the kernel's accept queue
+        third.write_all(HEALTH.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 64];
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), third.read(&mut buf))
+                .await
+                .is_err(),
+            "a third connection must wait while two are open"
+        );
+        drop(first);
+        assert!(read_response(&mut third).await.starts_with("HTTP/1.1 200"));
+        // Many more than the limit, one after another: all served, pms still up.
+        for _ in 0..20 {
+            let r = app
+                .send("GET", "/v1/partnermanager/actuator/health", None, None)
+                .await;
+            assert_eq!(r.status, 200);
+        }
+    }
+
+    #[tokio::test]
+    async fn sigterm_finishes_the_request_in_flight_and_closes_idle_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDb::create(dir.path()).await;
+        let (mut child, base) = start_pms_binary(dir.path(), &db, &[]).await;
+        let addr = base.trim_start_matches("http://").to_string();
+        let mut idle = TcpStream::connect(&addr).await.unwrap();
+        idle.write_all(HEALTH.as_bytes()).await.unwrap();
+        assert!(read_response(&mut idle).await.starts_with("HTTP/1.1 200"));
+        // A request in flight: its head is in, its body not yet.
+        let token = pms_token(dir.path(), "pm1", "POLICYMANAGER");
+        let body = envelope(serde_json::json!({"name": "g1", "desc": "d"})).to_string();
+        let mut busy = TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /v1/policymanager/policies/group/new HTTP/1.1\r\nHost: x\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        busy.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let pid = child.id().unwrap().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        busy.write_all(body.as_bytes()).await.unwrap();
+        let response = read_response(&mut busy).await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.contains("\"name\":\"g1\""), "{response}");
+        assert!(closed_within(&mut idle, Duration::from_secs(5))
+            .await
+            .is_some());
+        let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .expect("pms stops after SIGTERM")
+            .unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+}
