@@ -1,7 +1,7 @@
 //! What the worker is told at start-up: the two targets, the service account, and the timing of
 //! delivery (downstream.md §2, §3.1, §5.5). The binary maps its configuration onto these.
 
-use std::fmt;
+use secrecy::SecretString;
 
 /// How the service token is obtained (downstream.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,27 +15,15 @@ pub enum TokenMode {
 }
 
 /// pms's own service account, used for every call to eSignet and the hub.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ServiceTokenSettings {
     pub mode: TokenMode,
     pub token_url: String,
     pub client_id: String,
-    /// Never logged; `Debug` prints `***`.
-    pub client_secret: String,
+    /// Exposed only to build the token request; `Debug` prints `[REDACTED]`.
+    pub client_secret: SecretString,
     /// `mosip_authmanager` only (MOSIP: `partner`).
     pub app_id: String,
-}
-
-impl fmt::Debug for ServiceTokenSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServiceTokenSettings")
-            .field("mode", &self.mode)
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"***")
-            .field("app_id", &self.app_id)
-            .finish()
-    }
 }
 
 /// Targets and timing of the worker (downstream.md §5.5 lists the defaults, which
@@ -74,7 +62,7 @@ impl Default for DeliverySettings {
                 mode: TokenMode::ClientCredentials,
                 token_url: String::new(),
                 client_id: String::new(),
-                client_secret: String::new(),
+                client_secret: SecretString::default(),
                 app_id: "partner".into(),
             },
             base_delay_seconds: 2,
@@ -104,7 +92,7 @@ mod tests {
         s.token.client_secret = "very-secret-value".into();
         let text = format!("{s:?}");
         assert!(!text.contains("very-secret-value"), "{text}");
-        assert!(text.contains("***"));
+        assert!(text.contains("REDACTED"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use pms_domain::clock::{format_ts, Timestamp};
 use pms_domain::Clock;
 use reqwest::header::SET_COOKIE;
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -104,7 +105,7 @@ impl TokenProvider {
             TokenMode::ClientCredentials => self.http.post(&s.token_url).form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", s.client_id.as_str()),
-                ("client_secret", s.client_secret.as_str()),
+                ("client_secret", s.client_secret.expose_secret()),
             ]),
             TokenMode::MosipAuthManager => self.http.post(&s.token_url).json(&json!({
                 "id": "string",
@@ -114,7 +115,7 @@ impl TokenProvider {
                 "request": {
                     "appId": s.app_id,
                     "clientId": s.client_id,
-                    "secretKey": s.client_secret,
+                    "secretKey": s.client_secret.expose_secret(),
                 }
             })),
         };

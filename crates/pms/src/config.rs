@@ -3,6 +3,7 @@
 
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,48 @@ impl<'de> Deserialize<'de> for List {
                 .map(String::from)
                 .collect(),
         }))
+    }
+}
+
+/// A secret setting (a password, a client secret, a key, a URL that may carry a password).
+/// `Debug` prints `[REDACTED]`; serialising writes an empty string, so the configuration can
+/// never be written out with a secret in it (serialising serves only the defaults, which hold
+/// no secret).
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    /// The value, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.expose().is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s.into())
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.into())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("")
     }
 }
 
@@ -77,35 +120,51 @@ pub struct Http {
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
-    /// Empty: `sqlite://<data_dir>/pms.db`.
-    pub url: String,
+    /// Empty: `sqlite://<data_dir>/pms.db`. May carry a password.
+    pub url: Secret,
     pub max_connections: u32,
     pub connect_timeout_secs: u64,
 }
 
 impl std::fmt::Debug for Database {
-    // The URL may carry a password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
-            .field("url", &redact_url(&self.url))
+            .field("url", &redact_url(self.url.expose()))
             .field("max_connections", &self.max_connections)
             .field("connect_timeout_secs", &self.connect_timeout_secs)
             .finish()
     }
 }
 
-/// `scheme://user:secret@host` → `scheme://user:***@host`.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+/// Query parameters that carry a password in a PostgreSQL URL.
+const SECRET_PARAMS: &[&str] = &["password", "sslpassword"];
+
+/// A database URL fit for logs and errors: the password of the user-info and of `password` /
+/// `sslpassword` query parameters replaced by `***`. A URL that cannot be parsed is not echoed
+/// at all (it may hold a password where the parser did not expect one).
+pub fn redact_url(raw: &str) -> String {
+    // SQLite URLs name a file and carry no password; the URL parser would rewrite relative paths.
+    if raw.is_empty() || raw.starts_with("sqlite:") {
+        return raw.to_string();
     }
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return "<unparsable URL>".into();
+    };
+    if url.password().is_some() && url.set_password(Some("***")).is_err() {
+        return "<unparsable URL>".into();
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = SECRET_PARAMS.iter().any(|p| k.eq_ignore_ascii_case(p));
+                let v = if secret { "***".into() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -202,26 +261,14 @@ pub enum TokenMode {
     MosipAuthmanager,
 }
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceTokenCfg {
     pub mode: TokenMode,
     pub token_url: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
     pub app_id: String,
-}
-
-impl std::fmt::Debug for ServiceTokenCfg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceTokenCfg")
-            .field("mode", &self.mode)
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"***")
-            .field("app_id", &self.app_id)
-            .finish()
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -238,7 +285,7 @@ pub struct DeliveryCfg {
 }
 
 /// The partner portal under `/portal` (README "Portal").
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortalCfg {
     pub enabled: bool,
@@ -246,13 +293,13 @@ pub struct PortalCfg {
     pub cookie_secure: bool,
     /// The key of the CSRF tokens and the pending-login cookie; empty: random per process (set
     /// it when several nodes serve the portal behind one name).
-    pub csrf_secret: String,
+    pub csrf_secret: Secret,
     /// Lifetime of a token from the dev sign-in page (`auth.mode = dev`).
     pub dev_token_ttl_seconds: u64,
     /// The portal's OIDC client at `auth.issuer` (`auth.mode = jwks`); empty: no sign-in.
     pub oidc_client_id: String,
     /// Empty for a public client (PKCE only).
-    pub oidc_client_secret: String,
+    pub oidc_client_secret: Secret,
     /// Empty: from `{auth.issuer}/.well-known/openid-configuration`.
     pub authorization_endpoint: String,
     /// Empty: from discovery.
@@ -260,23 +307,6 @@ pub struct PortalCfg {
     /// Empty: `http(s)://<Host>/portal/callback` of the request (https when cookie_secure).
     pub redirect_uri: String,
     pub scopes: String,
-}
-
-impl std::fmt::Debug for PortalCfg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PortalCfg")
-            .field("enabled", &self.enabled)
-            .field("cookie_secure", &self.cookie_secure)
-            .field("csrf_secret", &"***")
-            .field("dev_token_ttl_seconds", &self.dev_token_ttl_seconds)
-            .field("oidc_client_id", &self.oidc_client_id)
-            .field("oidc_client_secret", &"***")
-            .field("authorization_endpoint", &self.authorization_endpoint)
-            .field("token_endpoint", &self.token_endpoint)
-            .field("redirect_uri", &self.redirect_uri)
-            .field("scopes", &self.scopes)
-            .finish()
-    }
 }
 
 impl Default for Config {
@@ -293,7 +323,7 @@ impl Default for Config {
                 max_connections: 4096,
             },
             database: Database {
-                url: String::new(),
+                url: Secret::default(),
                 max_connections: 10,
                 connect_timeout_secs: 5,
             },
@@ -366,7 +396,7 @@ impl Default for Config {
                 mode: TokenMode::ClientCredentials,
                 token_url: String::new(),
                 client_id: String::new(),
-                client_secret: String::new(),
+                client_secret: Secret::default(),
                 app_id: "partner".into(),
             },
             delivery: DeliveryCfg {
@@ -382,10 +412,10 @@ impl Default for Config {
             portal: PortalCfg {
                 enabled: true,
                 cookie_secure: true,
-                csrf_secret: String::new(),
+                csrf_secret: Secret::default(),
                 dev_token_ttl_seconds: 3600,
                 oidc_client_id: String::new(),
-                oidc_client_secret: String::new(),
+                oidc_client_secret: Secret::default(),
                 authorization_endpoint: String::new(),
                 token_endpoint: String::new(),
                 redirect_uri: String::new(),
@@ -400,6 +430,14 @@ const NOT_CONFIG: &[&str] = &[
     "PMS_TEST_POSTGRES_URL",
     "PMS_TEST_CHROMEDRIVER",
     "PMS_LOG_JSON",
+];
+
+/// The keys held in [`Secret`]s.
+const SECRET_KEYS: &[&str] = &[
+    "database.url",
+    "service_token.client_secret",
+    "portal.csrf_secret",
+    "portal.oidc_client_secret",
 ];
 
 /// The loaded configuration plus what loading noticed.
@@ -466,12 +504,17 @@ impl Config {
                 unknown_env.push(name.clone());
             }
         }
-        // Values are parsed as figment's `Env` provider parses them (numbers, booleans, text).
+        // Values are parsed as figment's `Env` provider parses them (numbers, booleans, text),
+        // except secrets, which are taken as written: `12345` or `1.50` is a password, not a number.
         for (name, value) in &vars {
             if let Some(key) = env_key(name) {
-                let parsed: figment::value::Value = value
-                    .parse()
-                    .unwrap_or_else(|_| figment::value::Value::from(value.clone()));
+                let parsed: figment::value::Value = if SECRET_KEYS.contains(&key.as_str()) {
+                    figment::value::Value::from(value.clone())
+                } else {
+                    value
+                        .parse()
+                        .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
+                };
                 figment = figment.merge(Serialized::global(&key, parsed));
             }
         }
@@ -571,11 +614,17 @@ impl Config {
         })?;
         if !self.esignet.base_url.is_empty() || !self.websub.hub_url.is_empty() {
             for (key, v) in [
-                ("service_token.token_url", &self.service_token.token_url),
-                ("service_token.client_id", &self.service_token.client_id),
+                (
+                    "service_token.token_url",
+                    self.service_token.token_url.as_str(),
+                ),
+                (
+                    "service_token.client_id",
+                    self.service_token.client_id.as_str(),
+                ),
                 (
                     "service_token.client_secret",
-                    &self.service_token.client_secret,
+                    self.service_token.client_secret.expose(),
                 ),
             ] {
                 if v.trim().is_empty() {
@@ -644,12 +693,12 @@ impl Config {
         let url = if self.database.url.is_empty() {
             format!("sqlite://{}", self.data_dir.join("pms.db").display())
         } else {
-            self.database.url.clone()
+            self.database.url.expose().to_string()
         };
         if url.starts_with("sqlite:") {
-            Ok(DatabaseUrl::Sqlite(url))
+            Ok(DatabaseUrl::Sqlite(url.into()))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(DatabaseUrl::Postgres(url))
+            Ok(DatabaseUrl::Postgres(url.into()))
         } else {
             Err(format!(
                 "database.url: unknown scheme in {:?} (expected sqlite: or postgres:)",
@@ -660,30 +709,41 @@ impl Config {
 }
 
 /// Which backend a database URL selects (architecture invariant: chosen once, from the scheme).
-#[derive(Clone, PartialEq, Eq)]
+/// `Debug` and `Display` never print a password.
+#[derive(Clone)]
 pub enum DatabaseUrl {
-    Sqlite(String),
-    Postgres(String),
+    Sqlite(Secret),
+    Postgres(Secret),
 }
 
 impl DatabaseUrl {
-    pub fn as_str(&self) -> &str {
+    /// The URL itself, for the store's connect call only.
+    pub fn expose(&self) -> &str {
         match self {
-            DatabaseUrl::Sqlite(u) | DatabaseUrl::Postgres(u) => u,
+            DatabaseUrl::Sqlite(u) | DatabaseUrl::Postgres(u) => u.expose(),
         }
     }
 }
 
-/// Never prints a password.
+impl PartialEq for DatabaseUrl {
+    fn eq(&self, other: &Self) -> bool {
+        matches!(
+            (self, other),
+            (DatabaseUrl::Sqlite(_), DatabaseUrl::Sqlite(_))
+                | (DatabaseUrl::Postgres(_), DatabaseUrl::Postgres(_))
+        ) && self.expose() == other.expose()
+    }
+}
+
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&redact_url(self.as_str()))
+        f.write_str(&redact_url(self.expose()))
     }
 }
 
 impl std::fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&redact_url(self.as_str()))
+        f.write_str(&redact_url(self.expose()))
     }
 }
 
@@ -788,22 +848,64 @@ mod tests {
     }
 
     #[test]
-    fn redacts_database_passwords() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+    fn secrets_never_reach_debug_output() {
+        for (raw, shown) in [
+            ("postgres://u:secret@h/db", "postgres://u:***@h/db"),
+            (
+                "postgres://u@h:5432/db?sslmode=disable&password=secret",
+                "postgres://u@h:5432/db?sslmode=disable&password=***",
+            ),
+            (
+                "postgresql://u:secret@h/db?PASSWORD=secret&sslpassword=secret",
+                "postgresql://u:***@h/db?PASSWORD=***&sslpassword=***",
+            ),
+            ("postgres://h/db", "postgres://h/db"),
+            ("postgres://u:secret@[::1", "<unparsable URL>"),
+        ] {
+            assert_eq!(redact_url(raw), shown);
+        }
         let mut c = Config::default();
-        c.database.url = "postgres://u:secret@h/db".into();
-        c.service_token.client_secret = "hush-hush".into();
-        c.portal.csrf_secret = "csrf-key-123".into();
-        c.portal.oidc_client_secret = "portal-s3cret".into();
-        assert!(!format!("{c:?}").contains(":secret@"));
-        assert!(!format!("{c:?}").contains("hush-hush"));
-        assert!(!format!("{c:?}").contains("csrf-key-123"));
-        assert!(!format!("{c:?}").contains("portal-s3cret"));
+        c.database.url = "postgres://u:secret-1@h/db?password=secret-2".into();
+        c.service_token.client_secret = "secret-3".into();
+        c.portal.csrf_secret = "secret-4".into();
+        c.portal.oidc_client_secret = "secret-5".into();
+        let text = format!("{c:?} {c:#?}");
+        assert!(!text.contains("secret-"), "{text}");
+        assert!(
+            text.contains("postgres://u:***@h/db?password=***"),
+            "{text}"
+        );
+        // Serialising (figment's defaults) writes no secret either.
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(!json.contains("secret-"), "{json}");
         let url = c.database_url().unwrap();
         assert!(matches!(url, DatabaseUrl::Postgres(_)));
-        assert!(!format!("{url:?} {url}").contains("secret"));
+        assert!(!format!("{url:?} {url}").contains("secret-"));
+        assert_eq!(url.expose(), "postgres://u:secret-1@h/db?password=secret-2");
+    }
+
+    #[test]
+    fn start_up_errors_never_show_a_password() {
+        for vars in [
+            env(&[("PMS_DATABASE__URL", "mysql://u:secret-6@h/db")]),
+            env(&[("PMS_DATABASE__URL", "mysql://h/db?password=secret-6")]),
+            env(&[("PMS_DATABASE__URL", "secret-6")]),
+        ] {
+            let err = Config::load(None, &vars).unwrap_err();
+            assert!(err.contains("database.url"), "{err}");
+            assert!(!err.contains("secret-6"), "{err}");
+        }
+        // Secrets from the environment arrive intact.
+        let c = Config::load(
+            None,
+            &env(&[
+                ("PMS_SERVICE_TOKEN__CLIENT_SECRET", "s3cret,with,commas"),
+                ("PMS_PORTAL__CSRF_SECRET", "1.50"),
+            ]),
+        )
+        .unwrap()
+        .config;
+        assert_eq!(c.service_token.client_secret.expose(), "s3cret,with,commas");
+        assert_eq!(c.portal.csrf_secret.expose(), "1.50");
     }
 }

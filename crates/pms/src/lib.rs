@@ -40,7 +40,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match &url {
         DatabaseUrl::Sqlite(u) => Arc::new(
             SqliteStore::connect(&SqliteSettings {
-                url: u.clone(),
+                url: u.expose().to_string(),
                 max_connections: config.database.max_connections,
                 connect_timeout,
             })
@@ -49,7 +49,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         ),
         DatabaseUrl::Postgres(u) => Arc::new(
             PgStore::connect(&PgSettings {
-                url: u.clone(),
+                url: u.expose().to_string(),
                 max_connections: config.database.max_connections,
                 connect_timeout,
             })
@@ -150,7 +150,7 @@ fn delivery_settings(config: &Config) -> DeliverySettings {
             },
             token_url: t.token_url.clone(),
             client_id: t.client_id.clone(),
-            client_secret: t.client_secret.clone(),
+            client_secret: t.client_secret.expose().into(),
             app_id: t.app_id.clone(),
         },
         base_delay_seconds: d.base_delay_seconds,
@@ -178,7 +178,7 @@ fn portal_settings(config: &Config) -> anyhow::Result<Option<PortalSettings>> {
         OidcSettings {
             issuer: config.auth.issuer.clone(),
             client_id: c.oidc_client_id.clone(),
-            client_secret: c.oidc_client_secret.clone(),
+            client_secret: c.oidc_client_secret.expose().to_string(),
             authorization_endpoint: c.authorization_endpoint.clone(),
             token_endpoint: c.token_endpoint.clone(),
             redirect_uri: c.redirect_uri.clone(),
@@ -190,7 +190,7 @@ fn portal_settings(config: &Config) -> anyhow::Result<Option<PortalSettings>> {
         csrf_secret: if c.csrf_secret.is_empty() {
             pms_api::portal::random_secret()
         } else {
-            c.csrf_secret.as_bytes().to_vec()
+            c.csrf_secret.expose().as_bytes().to_vec()
         },
         dev_issuer,
         dev_token_ttl: Duration::from_secs(c.dev_token_ttl_seconds),

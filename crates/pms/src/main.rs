@@ -79,6 +79,8 @@ fn load(file: Option<&PathBuf>) -> anyhow::Result<Config> {
     for name in &loaded.unknown_env {
         tracing::warn!(variable = %name, "unknown PMS_* environment variable ignored");
     }
+    // Secrets print as `[REDACTED]` / `***` (config::Secret).
+    tracing::debug!(config = ?loaded.config, "configuration loaded");
     Ok(loaded.config)
 }
 
@@ -155,7 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(config.as_ref())?;
             let with_url = |url: &str| {
                 let mut c = config.clone();
-                c.database.url = url.to_string();
+                c.database.url = url.into();
                 c
             };
             let source = pms::open_store(&with_url(&from)).await.context("source")?;

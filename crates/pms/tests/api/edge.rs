@@ -1,5 +1,5 @@
 //! The service's edge as an attacker meets it: metric labels from a fixed set, connection
-//! timeouts and limits, dev mode on a public address.
+//! timeouts and limits, secrets kept out of logs and errors, dev mode on a public address.
 
 use crate::helpers::*;
 
@@ -252,5 +252,157 @@ mod connections {
             .expect("pms stops after SIGTERM")
             .unwrap();
         assert!(status.success(), "{status:?}");
+    }
+}
+
+mod secrets {
+    use super::*;
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    const SECRETS: [&str; 5] = [
+        "svc-Secret-41",
+        "csrf-Secret-42",
+        "oidc-Secret-43",
+        "db-Secret-44",
+        "db-Secret-45",
+    ];
+
+    fn assert_no_secret(output: &str) {
+        for s in SECRETS {
+            assert!(!output.contains(s), "{s} appears in:\n{output}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_start_up_never_prints_a_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_pms"))
+            .arg("serve")
+            .env("RUST_LOG", "debug")
+            .env("PMS_DATA_DIR", dir.path())
+            .env(
+                "PMS_DATABASE__URL",
+                format!(
+                    "postgres://pms:{}@127.0.0.1:1/pms?sslmode=disable&password={}",
+                    SECRETS[3], SECRETS[4]
+                ),
+            )
+            .env("PMS_DATABASE__CONNECT_TIMEOUT_SECS", "1")
+            .env("PMS_SERVICE_TOKEN__CLIENT_SECRET", SECRETS[0])
+            .env("PMS_PORTAL__CSRF_SECRET", SECRETS[1])
+            .env("PMS_PORTAL__OIDC_CLIENT_SECRET", SECRETS[2])
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap();
+        assert!(!out.status.success());
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("pms: error: cannot connect to the database"),
+            "{text}"
+        );
+        assert!(text.contains("password=***"), "{text}");
+        assert_no_secret(&text);
+    }
+
+    #[tokio::test]
+    async fn secrets_never_reach_the_debug_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDb::create(dir.path()).await;
+        // On PostgreSQL the URL carries passwords (trust authentication ignores them).
+        let url = match &db {
+            TestDb::Postgres(u) => format!(
+                "{}?password={}",
+                u.replacen("postgres@", &format!("postgres:{}@", SECRETS[3]), 1),
+                SECRETS[4]
+            ),
+            TestDb::Sqlite(_) => db.url(),
+        };
+        let log = dir.path().join("stderr.log");
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pms"))
+            .arg("serve")
+            .env("RUST_LOG", "debug")
+            .env("PMS_DATA_DIR", dir.path())
+            .env("PMS_DATABASE__URL", &url)
+            .env("PMS_HTTP__PORT", "0")
+            // A hub that refuses connections: the worker fetches a token for every attempt.
+            .env("PMS_WEBSUB__HUB_URL", "http://127.0.0.1:1/hub")
+            .env("PMS_SERVICE_TOKEN__TOKEN_URL", "http://127.0.0.1:1/token")
+            .env("PMS_SERVICE_TOKEN__CLIENT_ID", "pms")
+            .env("PMS_SERVICE_TOKEN__CLIENT_SECRET", SECRETS[0])
+            .env("PMS_PORTAL__CSRF_SECRET", SECRETS[1])
+            .env("PMS_PORTAL__OIDC_CLIENT_SECRET", SECRETS[2])
+            .env("PMS_DELIVERY__BASE_DELAY_SECONDS", "1")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        use tokio::io::AsyncBufReadExt;
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let base = format!("http://{}", line.strip_prefix("pms listening on ").unwrap());
+        // A policy group, a policy and its publication: WebSub rows for the worker to try.
+        let token = pms_token(dir.path(), "pm1", "POLICYMANAGER");
+        let client = reqwest::Client::new();
+        let post = |path: &str, body: serde_json::Value| {
+            client
+                .post(format!("{base}{path}"))
+                .bearer_auth(&token)
+                .json(&envelope(body))
+                .send()
+        };
+        let r: serde_json::Value = post(
+            "/v1/policymanager/policies/group/new",
+            serde_json::json!({"name": "g1", "desc": "d"}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let gid = r["response"]["id"].as_str().unwrap().to_string();
+        let policy = serde_json::json!({ "policyGroupName": "g1", "policyType": "Auth",
+            "name": "p1", "desc": "desc", "version": "1.0", "policies": sample_policy() });
+        let r: serde_json::Value = post("/v1/policymanager/policies", policy)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let pid = r["response"]["id"].as_str().unwrap().to_string();
+        let r = client
+            .post(format!(
+                "{base}/v1/policymanager/policies/{pid}/group/{gid}/publish"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let os_pid = child.id().unwrap().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &os_pid])
+            .status()
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        // The log did see the configuration and the worker's failed token fetches.
+        assert!(text.contains("configuration loaded"), "{text}");
+        assert!(text.contains("127.0.0.1:1"), "{text}");
+        assert_no_secret(&text);
     }
 }

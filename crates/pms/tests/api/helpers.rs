@@ -190,7 +190,7 @@ pub async fn spawn_in(
 ) -> TestApp {
     let mut config = Config::load(None, &[]).unwrap().config;
     config.data_dir = dir.path().to_path_buf();
-    config.database.url = db.url();
+    config.database.url = db.url().into();
     config.http.port = 0;
     adjust(&mut config);
     let clock = Arc::new(ManualClock::new(

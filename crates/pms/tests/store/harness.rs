@@ -25,7 +25,7 @@ fn postgres_admin_url() -> Option<String> {
 fn config(data_dir: &Path, url: String) -> Config {
     let mut config = Config::load(None, &[]).unwrap().config;
     config.data_dir = data_dir.to_path_buf();
-    config.database.url = url;
+    config.database.url = url.into();
     config
 }
 
