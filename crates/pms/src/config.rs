@@ -184,6 +184,9 @@ pub enum AuthMode {
 #[serde(deny_unknown_fields)]
 pub struct Auth {
     pub mode: AuthMode,
+    /// Dev mode mints admin tokens for anyone who asks; on a non-loopback `http.host` it is
+    /// refused unless this is set.
+    pub allow_dev_mode_on_public_address: bool,
     pub issuer: String,
     pub jwks_uri: String,
     pub allowed_algs: List,
@@ -332,6 +335,7 @@ impl Default for Config {
             },
             auth: Auth {
                 mode: AuthMode::Dev,
+                allow_dev_mode_on_public_address: false,
                 issuer: String::new(),
                 jwks_uri: String::new(),
                 allowed_algs: list(&["RS256", "PS256", "ES256"]),
@@ -527,6 +531,14 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.dev_mode_on_public_address() && !self.auth.allow_dev_mode_on_public_address {
+            return Err(format!(
+                "auth.mode = dev lets anyone sign in as an admin and is refused on the non-loopback \
+                 http.host {}: use auth.mode = jwks, serve on 127.0.0.1, or set \
+                 auth.allow_dev_mode_on_public_address = true",
+                self.http.host
+            ));
+        }
         if self.auth.mode == AuthMode::Jwks {
             if self.auth.issuer.trim().is_empty() {
                 return Err("auth.issuer is required when auth.mode = jwks".into());
@@ -677,6 +689,21 @@ impl Config {
         }
         self.database_url()?;
         Ok(())
+    }
+
+    /// `auth.mode = dev` while `http.host` is not a loopback address (a name other than
+    /// `localhost` counts as public: it may resolve to anything).
+    pub fn dev_mode_on_public_address(&self) -> bool {
+        let host = self.http.host.trim();
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        self.auth.mode == AuthMode::Dev && !loopback
     }
 
     /// The downstream targets rows are written for.
@@ -845,6 +872,46 @@ mod tests {
             assert!(err.contains(needle), "{err}");
             assert!(!err.contains('\n'), "{err}");
         }
+    }
+
+    #[test]
+    fn dev_mode_is_refused_on_a_public_address_unless_allowed() {
+        for host in ["0.0.0.0", "::", "192.0.2.7", "pms.example"] {
+            let err = Config::load(None, &env(&[("PMS_HTTP__HOST", host)])).unwrap_err();
+            assert!(
+                err.contains("auth.allow_dev_mode_on_public_address"),
+                "{err}"
+            );
+            assert!(err.contains(host), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+            let allowed = Config::load(
+                None,
+                &env(&[
+                    ("PMS_HTTP__HOST", host),
+                    ("PMS_AUTH__ALLOW_DEV_MODE_ON_PUBLIC_ADDRESS", "true"),
+                ]),
+            )
+            .unwrap()
+            .config;
+            assert!(allowed.dev_mode_on_public_address());
+        }
+        for host in ["127.0.0.1", "127.1.2.3", "::1", "localhost"] {
+            let c = Config::load(None, &env(&[("PMS_HTTP__HOST", host)]))
+                .unwrap()
+                .config;
+            assert!(!c.dev_mode_on_public_address(), "{host}");
+        }
+        // jwks mode on a public address is what production does.
+        let c = Config::load(
+            None,
+            &env(&[
+                ("PMS_HTTP__HOST", "0.0.0.0"),
+                ("PMS_AUTH__MODE", "jwks"),
+                ("PMS_AUTH__ISSUER", "https://kc/realms/mosip"),
+                ("PMS_AUTH__JWKS_URI", "https://kc/realms/mosip/certs"),
+            ]),
+        );
+        assert!(c.is_ok());
     }
 
     #[test]

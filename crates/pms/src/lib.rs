@@ -195,6 +195,7 @@ fn portal_settings(config: &Config) -> anyhow::Result<Option<PortalSettings>> {
         dev_issuer,
         dev_token_ttl: Duration::from_secs(c.dev_token_ttl_seconds),
         oidc,
+        public_dev_mode: config.dev_mode_on_public_address(),
     }))
 }
 
@@ -225,6 +226,14 @@ impl Application {
             admin_roles: config.auth.admin_roles.0.clone(),
             partner_read_all_roles: config.auth.partner_read_all_roles.0.clone(),
         };
+        if config.dev_mode_on_public_address() {
+            tracing::warn!(
+                host = %config.http.host,
+                "DANGER: auth.mode = dev on a non-loopback address \
+                 (auth.allow_dev_mode_on_public_address = true): anyone who can reach pms can \
+                 mint admin tokens at /portal/dev-sign-in; never keep real data here"
+            );
+        }
         let auth = match config.auth.mode {
             AuthMode::Dev => {
                 tracing::warn!(

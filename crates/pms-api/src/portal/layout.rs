@@ -44,6 +44,17 @@ pub fn page(title: &str, user: Option<&User>, main: Markup) -> Markup {
     }
 }
 
+/// The warning every page carries while dev mode serves a non-loopback address.
+pub fn public_dev_mode_banner() -> Markup {
+    html! {
+        p.error-box.dev-public role="alert" {
+            strong { "Warning: development sign-in on a public address." }
+            " Anyone who can reach this server can sign in as anyone, with any role. "
+            "Never keep real data here."
+        }
+    }
+}
+
 pub fn ok(m: Markup) -> Response {
     Html(m.into_string()).into_response()
 }

@@ -64,6 +64,9 @@ pub struct PortalSettings {
     pub dev_token_ttl: Duration,
     /// `Some` with `auth.mode = jwks` and `portal.oidc_client_id` set: the OIDC login.
     pub oidc: Option<OidcSettings>,
+    /// Dev mode on a non-loopback address (`auth.allow_dev_mode_on_public_address`): every
+    /// page carries a warning that anyone can sign in as anyone.
+    pub public_dev_mode: bool,
 }
 
 impl std::fmt::Debug for PortalSettings {
@@ -109,6 +112,7 @@ pub fn router(app: AppState, settings: PortalSettings) -> Result<Router, String>
         .build()
         .map_err(|e| format!("cannot build the portal's HTTP client: {e}"))?;
     let dev = settings.dev_issuer.is_some();
+    let public_dev_mode = settings.public_dev_mode;
     let portal = Portal(Arc::new(PortalInner {
         app,
         settings,
@@ -175,6 +179,9 @@ pub fn router(app: AppState, settings: PortalSettings) -> Result<Router, String>
     }
     // Any other page under /portal (the dev sign-in page too, outside dev mode): an HTML 404.
     r = r.route(UNKNOWN, any(not_found));
+    if public_dev_mode {
+        r = r.layer(middleware::map_response(public_dev_mode_warning));
+    }
     Ok(
         r.layer(middleware::from_fn_with_state(portal.clone(), forms::csrf))
             .layer(middleware::from_fn_with_state(
@@ -184,6 +191,41 @@ pub fn router(app: AppState, settings: PortalSettings) -> Result<Router, String>
             .layer(middleware::from_fn(security_headers))
             .with_state(portal),
     )
+}
+
+/// The warning at the top of every page while dev mode serves a non-loopback address. A rewrite
+/// of the finished page rather than a parameter of every template: it exists only in this mode,
+/// which production never runs.
+async fn public_dev_mode_warning(response: Response) -> Response {
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return layout::error_page(
+            None,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Page unavailable",
+            "The page could not be built. Please try again.",
+        );
+    };
+    let page = String::from_utf8_lossy(&bytes);
+    let banner = layout::public_dev_mode_banner().into_string();
+    let page = match page.find("<body>") {
+        Some(at) => {
+            let at = at + "<body>".len();
+            format!("{}{banner}{}", &page[..at], &page[at..])
+        }
+        None => page.into_owned(),
+    };
+    let mut parts = parts;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(page))
 }
 
 /// The route of every other path under `/portal`.

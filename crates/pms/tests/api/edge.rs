@@ -406,3 +406,61 @@ mod secrets {
         assert_no_secret(&text);
     }
 }
+
+mod dev_mode {
+    use super::*;
+
+    #[tokio::test]
+    async fn dev_mode_on_a_public_address_stops_start_up_with_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_pms"))
+            .arg("serve")
+            .env("PMS_DATA_DIR", dir.path())
+            .env("PMS_HTTP__HOST", "0.0.0.0")
+            .env("PMS_HTTP__PORT", "0")
+            .output()
+            .await
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty(), "it must not listen");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = err.lines().filter(|l| l.contains("pms: error")).collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(
+            lines[0].contains("auth.allow_dev_mode_on_public_address"),
+            "{err}"
+        );
+        assert!(lines[0].contains("0.0.0.0"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn dev_mode_allowed_on_a_public_address_warns_on_every_portal_page() {
+        let app = spawn_with(|c| {
+            c.http.host = "0.0.0.0".into();
+            c.auth.allow_dev_mode_on_public_address = true;
+        })
+        .await;
+        for path in ["/portal", "/portal/dev-sign-in", "/portal/no-such-page"] {
+            let r = app.send("GET", path, None, None).await;
+            let page = r.body.as_str().unwrap();
+            assert!(
+                page.contains("development sign-in on a public address"),
+                "{path}: {page}"
+            );
+        }
+        // The API's answers are untouched.
+        let r = app
+            .send("GET", "/v1/partnermanager/actuator/health", None, None)
+            .await;
+        assert_eq!(r.body["status"], "UP");
+
+        // On loopback, no warning.
+        let app = spawn_app().await;
+        let r = app.send("GET", "/portal/dev-sign-in", None, None).await;
+        assert!(!r
+            .body
+            .as_str()
+            .unwrap()
+            .contains("development sign-in on a public address"));
+    }
+}
