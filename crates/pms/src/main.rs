@@ -84,13 +84,32 @@ fn load(file: Option<&PathBuf>) -> anyhow::Result<Config> {
     Ok(loaded.config)
 }
 
+/// stderr for log lines, losing what cannot be written. A log line is never worth a request's
+/// answer: with stderr closed, into a pipe nobody reads or on a full disk, a write error
+/// returned to tracing-subscriber would be reported with `eprintln!`, which panics on the same
+/// broken stderr, inside the request that logged.
+struct LossyStderr;
+
+impl Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     // Logs go to stderr: stdout carries only what scripts read (the listening line, tokens).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| LossyStderr)
+        .log_internal_errors(false);
     if std::env::var("PMS_LOG_JSON").is_ok_and(|v| v == "1") {
         builder.json().init();
     } else {
@@ -123,6 +142,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(config.as_ref())?;
             let app = Application::build(config).await?;
             let addr = app.local_addr()?;
+            // The one write to stdout while serving: if it fails, start-up fails; nothing
+            // later writes there.
             let mut out = std::io::stdout();
             writeln!(out, "pms listening on {addr}")?;
             out.flush()?;
@@ -150,7 +171,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let issuer = DevIssuer::load_or_create(&config.data_dir)?;
             let token = issuer.mint(&sub, &roles, Duration::from_secs(ttl), SystemClock.now())?;
-            println!("{token}");
+            writeln!(std::io::stdout(), "{token}")?;
             Ok(())
         }
         Command::CopyData { from, to, config } => {
@@ -165,8 +186,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let result = pms::copy::copy_data(source.as_ref(), target.as_ref()).await;
             source.close().await;
             target.close().await;
+            let mut out = std::io::stdout();
             for (table, n) in result? {
-                println!("{}\t{n}", table.name());
+                writeln!(out, "{}\t{n}", table.name())?;
             }
             Ok(())
         }
@@ -184,8 +206,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let (jwk, client_id) = pms::jwk::for_client(&pem, kid.as_deref(), &policy)
                 .with_context(|| from_pem.display().to_string())?;
-            println!("{jwk}");
-            eprintln!("client id: {client_id}");
+            writeln!(std::io::stdout(), "{jwk}")?;
+            let _ = writeln!(std::io::stderr(), "client id: {client_id}");
             Ok(())
         }
     }
@@ -202,14 +224,21 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("pms: error: cannot start the runtime: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "pms: error: cannot start the runtime: {e}"
+            );
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pms: error: {}", one_line(&format!("{e:#}")));
+            let _ = writeln!(
+                std::io::stderr(),
+                "pms: error: {}",
+                one_line(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }

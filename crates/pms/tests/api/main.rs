@@ -13,6 +13,7 @@ mod lifecycle;
 mod mappings;
 mod nodes;
 mod openapi;
+mod outages;
 mod partners;
 mod policies;
 mod standins;
