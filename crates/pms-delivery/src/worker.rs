@@ -242,7 +242,7 @@ async fn process(inner: Arc<Inner>, row: OutboxRow) {
         Verdict::Success => None,
         Verdict::Retry(f) | Verdict::GiveUp(f) | Verdict::Defer(f) => Some(f.clone()),
     };
-    let mut recorded = Err(StoreError::Unavailable("not tried".into()));
+    let mut recorded = Err(StoreError::failed("not tried"));
     for n in 1..=RECORD_TRIES {
         recorded = inner.record(row.clone(), &verdict, version_sent).await;
         if recorded.is_ok() {

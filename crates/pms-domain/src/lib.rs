@@ -21,4 +21,4 @@ pub mod str_list;
 
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use error::DomainError;
-pub use store::{Store, StoreError, Tx};
+pub use store::{Outage, Store, StoreError, Tx, Writability};

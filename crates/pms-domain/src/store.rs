@@ -10,6 +10,8 @@ use crate::list::{
 use crate::model::{AuditRecord, AuthPolicy, MappingRequest, OidcClient, Partner, PolicyGroup};
 use crate::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use async_trait::async_trait;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// A uniqueness rule the database enforces; violations surface as [`StoreError::Conflict`] so
 /// that a race lost at commit time still ends in the domain's conflict code.
@@ -26,14 +28,140 @@ pub enum Constraint {
     ClientId,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why the database cannot serve a request now. Neither pms nor the request is at fault: the
+/// same request can succeed once the database is back, so `pms-api` answers it as an outage
+/// (503 with `Retry-After`), never as a fault of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Not reachable: connection refused or lost, the server shutting down or starting up, the
+    /// file cannot be opened, an I/O error.
+    Unreachable,
+    /// No room left to write.
+    DiskFull,
+    /// The database accepts no writes: a read-only file or file system, a standby, a session
+    /// that defaults to read-only.
+    ReadOnly,
+    /// A lock or a pooled connection stayed taken past its timeout (contention, not a fault).
+    Busy,
+}
+
+impl Outage {
+    /// The words an operator reads in error messages and logs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Outage::Unreachable => "database unavailable",
+            Outage::DiskFull => "disk full",
+            Outage::ReadOnly => "database is read-only",
+            Outage::Busy => "database busy",
+        }
+    }
+
+    /// Whether the store is down while this lasts (health reports `DOWN`). Contention is not:
+    /// the database works, and taking a node out of rotation would not make its lock free.
+    pub fn is_down(self) -> bool {
+        !matches!(self, Outage::Busy)
+    }
+}
+
+impl std::fmt::Display for Outage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("unique constraint violated: {0:?}")]
     Conflict(Constraint),
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    /// The database cannot serve now (see [`Outage`]); the backends classify their errors into
+    /// this in one place each.
+    #[error("{reason}: {detail}")]
+    Unavailable { reason: Outage, detail: String },
+    /// Anything else the database refused, or pms lost track of: a fault, not an outage.
+    #[error("database error: {0}")]
+    Failed(String),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    pub fn unavailable(reason: Outage, detail: impl Into<String>) -> Self {
+        StoreError::Unavailable {
+            reason,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn failed(detail: impl Into<String>) -> Self {
+        StoreError::Failed(detail.into())
+    }
+
+    /// The same error with `context` before its detail.
+    pub fn context(self, context: &str) -> Self {
+        match self {
+            StoreError::Unavailable { reason, detail } => StoreError::Unavailable {
+                reason,
+                detail: format!("{context}: {detail}"),
+            },
+            StoreError::Failed(d) => StoreError::Failed(format!("{context}: {d}")),
+            StoreError::Corrupt(d) => StoreError::Corrupt(format!("{context}: {d}")),
+            e @ StoreError::Conflict(_) => e,
+        }
+    }
+}
+
+/// Whether the store can write, as its last write (or write probe) found it: what health
+/// reports beyond "the database answers a read" (a full disk or a read-only database still
+/// reads). A write that fails with an [`Outage`] that [`Outage::is_down`] marks the store down;
+/// a write that commits marks it up again. Other failures (a conflict, a bug) say nothing about
+/// the database and change nothing. Each backend keeps one, records every write transaction's
+/// outcome in it, and consults it in [`Store::ping`]. Bookkeeping only: no IO, no clock.
+#[derive(Debug, Default)]
+pub struct Writability {
+    /// Read without the lock by every commit (only whether the store is down).
+    down: AtomicBool,
+    why: Mutex<Option<StoreError>>,
+}
+
+impl Writability {
+    /// Records the outcome of a write (its begin, a statement, its commit) or of a probe.
+    pub fn record<T>(&self, outcome: &Result<T, StoreError>) {
+        match outcome {
+            Ok(_) => self.up(),
+            Err(e) => self.failed(e),
+        }
+    }
+
+    /// Records a failed write: an outage marks the store down.
+    pub fn failed(&self, e: &StoreError) {
+        if let StoreError::Unavailable { reason, .. } = e {
+            if reason.is_down() {
+                let mut why = self.why.lock().unwrap_or_else(PoisonError::into_inner);
+                *why = Some(e.clone());
+                self.down.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Records a write that committed.
+    pub fn up(&self) {
+        if self.down.load(Ordering::Acquire) {
+            let mut why = self.why.lock().unwrap_or_else(PoisonError::into_inner);
+            *why = None;
+            self.down.store(false, Ordering::Release);
+        }
+    }
+
+    /// The outage that marked the store down, while it lasts.
+    pub fn down(&self) -> Option<StoreError> {
+        if !self.down.load(Ordering::Acquire) {
+            return None;
+        }
+        self.why
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// What [`Tx::client_view`] returns.
@@ -136,7 +264,10 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Closes the pool, waiting for connections in use to be returned.
     async fn close(&self);
-    /// Whether the database answers (health endpoint).
+    /// Whether the database answers a read and, as far as the store knows, takes writes
+    /// (health endpoint). While its [`Writability`] is down, this runs a write probe that
+    /// leaves nothing behind (at most one a second; see each backend), so the store comes back
+    /// up without waiting for a request to write.
     async fn ping(&self) -> Result<(), StoreError>;
     /// A connection for reads. PostgreSQL gives a snapshot; SQLite runs each statement on the
     /// latest commit (autocommit, cheaper). Nothing written through it is kept.
@@ -303,4 +434,49 @@ pub trait Tx: Send {
     async fn count_rows(&mut self, table: Table) -> Result<u64, StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_of_a_write_marks_the_store_down_until_a_write_commits() {
+        let w = Writability::default();
+        assert!(w.down().is_none());
+        w.record::<()>(&Err(StoreError::unavailable(
+            Outage::DiskFull,
+            "SQLITE_FULL",
+        )));
+        let Some(StoreError::Unavailable { reason, .. }) = w.down() else {
+            panic!("not down");
+        };
+        assert_eq!(reason, Outage::DiskFull);
+        // Contention, conflicts and faults say nothing about the database.
+        w.failed(&StoreError::unavailable(Outage::Busy, "lock"));
+        w.failed(&StoreError::Conflict(Constraint::PartnerId));
+        w.failed(&StoreError::failed("syntax error"));
+        assert!(matches!(
+            w.down(),
+            Some(StoreError::Unavailable {
+                reason: Outage::DiskFull,
+                ..
+            })
+        ));
+        w.record(&Ok(()));
+        assert!(w.down().is_none());
+        w.failed(&StoreError::unavailable(Outage::Busy, "lock"));
+        assert!(w.down().is_none());
+    }
+
+    #[test]
+    fn outages_read_as_an_operator_would_say_them() {
+        let e = StoreError::unavailable(Outage::ReadOnly, "attempt to write a readonly database");
+        assert_eq!(
+            e.context("BEGIN").to_string(),
+            "database is read-only: BEGIN: attempt to write a readonly database"
+        );
+        assert_eq!(Outage::Unreachable.to_string(), "database unavailable");
+        assert_eq!(Outage::DiskFull.to_string(), "disk full");
+    }
 }

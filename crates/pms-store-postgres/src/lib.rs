@@ -14,7 +14,7 @@
 //! before it got the lock. The semantics are therefore identical to SQLite's; the cost is the
 //! same too: one writer at a time per database (readers never wait, they read a snapshot).
 //! Waiting for the lock is bounded by `lock_timeout` ([`WRITE_LOCK_TIMEOUT`], as SQLite's busy
-//! timeout), after which the write fails as [`StoreError::Unavailable`].
+//! timeout), after which the write fails as [`StoreError::Unavailable`] ([`Outage::Busy`]).
 //!
 //! Read transactions are `REPEATABLE READ READ ONLY`: one consistent snapshot. The
 //! `*_for_update` reads add `FOR UPDATE`, which under the write lock never waits, but keeps a
@@ -55,7 +55,8 @@ use pms_domain::model::{
 };
 use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use pms_domain::store::{
-    ClientCreateView, ClientView, Constraint, ExportPage, Record, Store, StoreError, Table, Tx,
+    ClientCreateView, ClientView, Constraint, ExportPage, Outage, Record, Store, StoreError, Table,
+    Tx, Writability,
 };
 use pms_domain::Timestamp;
 use rows::{
@@ -66,7 +67,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -148,16 +150,22 @@ fn redact_url(url: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    health: Arc<Writability>,
+    /// When the last write probe ran (see [`PgStore::probe`]); held while one runs.
+    probed: Arc<tokio::sync::Mutex<Option<Instant>>>,
 }
+
+/// A store marked down probes whether it can write again at most this often (health calls in
+/// between answer what the last probe found).
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 impl PgStore {
     /// Connects to the database at `settings.url`, eagerly: an unreachable or refusing server
     /// fails within `settings.connect_timeout` with a one-line reason (which names host, port
     /// and database, never the password).
     pub async fn connect(settings: &PgSettings) -> Result<Self, StoreError> {
-        let mut options = PgConnectOptions::from_str(&settings.url).map_err(|e| {
-            StoreError::Unavailable(one_line(&format!("invalid PostgreSQL URL: {e}")))
-        })?;
+        let mut options = PgConnectOptions::from_str(&settings.url)
+            .map_err(|e| StoreError::failed(one_line(&format!("invalid PostgreSQL URL: {e}"))))?;
         if options.get_application_name().is_none() {
             options = options.application_name("pms");
         }
@@ -174,13 +182,57 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|e| match e {
-                sqlx::Error::PoolTimedOut => StoreError::Unavailable(format!(
-                    "no connection to {target} within {:?}",
-                    settings.connect_timeout
-                )),
-                e => StoreError::Unavailable(one_line(&format!("{target}: {e}"))),
+                sqlx::Error::PoolTimedOut => StoreError::unavailable(
+                    Outage::Unreachable,
+                    format!(
+                        "no connection to {target} within {:?}",
+                        settings.connect_timeout
+                    ),
+                ),
+                e => classify(e, false).context(&target),
             })?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            health: Arc::default(),
+            probed: Arc::default(),
+        })
+    }
+
+    /// While the store is marked down (`down`): whether it can write again, probed at most
+    /// once per [`PROBE_EVERY`]. The probe writes nothing: a write transaction as every write
+    /// begins one, and a `DELETE` that matches no row of the audit log (a table without
+    /// triggers), which a standby or a read-only session refuses all the same (SQLSTATE
+    /// 25006), then a rollback. A full data disk it cannot see: the next write that needs
+    /// space finds it again.
+    async fn probe(&self, down: StoreError) -> Result<(), StoreError> {
+        let Ok(mut last) = self.probed.try_lock() else {
+            return Err(down);
+        };
+        if last.is_some_and(|t| t.elapsed() < PROBE_EVERY) {
+            return Err(down);
+        }
+        *last = Some(Instant::now());
+        let outcome = async {
+            let mut tx = self
+                .pool
+                .begin_with(WRITE_BEGIN_SQL)
+                .await
+                .map_err(|e| classify(e, true))?;
+            sqlx::query("DELETE FROM audit_log WHERE false")
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, true))?;
+            tx.rollback().await.map_err(|e| classify(e, true))
+        }
+        .await;
+        if let Err(e) = &outcome {
+            tracing::debug!(error = %e, "store still down");
+        }
+        self.health.record(&outcome);
+        match self.health.down() {
+            None => Ok(()),
+            Some(e) => Err(e),
+        }
     }
 }
 
@@ -188,23 +240,58 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        // lock_not_available: the write lock (or a row lock) was not granted in time.
-        if db.code().as_deref() == Some("55P03") {
-            return StoreError::Unavailable(format!(
+/// The one place where PostgreSQL's errors are sorted: what says the database cannot serve now
+/// is an [`Outage`], anything else a fault. `in_write`: whether the statement ran in a write
+/// transaction; in a read transaction (`READ ONLY`, pms's own choice) a refused write is a
+/// fault of pms, not a read-only database.
+fn classify(e: sqlx::Error, in_write: bool) -> StoreError {
+    use sqlx::Error as E;
+    let reason = match &e {
+        // The connection failed or was lost, or none came within the acquire timeout (a
+        // server that refuses connections is retried until then).
+        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => {
+            Some(Outage::Unreachable)
+        }
+        E::Database(db) => db.code().and_then(|c| sqlstate_outage(&c, in_write)),
+        _ => None,
+    };
+    if let (Some(Outage::Busy), E::Database(db)) = (reason, &e) {
+        return StoreError::unavailable(
+            Outage::Busy,
+            format!(
                 "no write lock within {WRITE_LOCK_TIMEOUT:?}: {}",
                 one_line(db.message())
-            ));
-        }
+            ),
+        );
     }
-    StoreError::Unavailable(one_line(&e.to_string()))
+    match reason {
+        Some(reason) => StoreError::unavailable(reason, one_line(&e.to_string())),
+        None => StoreError::failed(one_line(&e.to_string())),
+    }
+}
+
+/// The SQLSTATEs of an outage.
+fn sqlstate_outage(code: &str, in_write: bool) -> Option<Outage> {
+    match code {
+        // disk_full
+        "53100" => Some(Outage::DiskFull),
+        // read_only_sql_transaction: a standby, or `default_transaction_read_only`
+        "25006" if in_write => Some(Outage::ReadOnly),
+        // lock_not_available: the write lock (or a row lock) was not granted in time
+        "55P03" => Some(Outage::Busy),
+        // admin_shutdown, crash_shutdown, cannot_connect_now (starting, stopping, recovering),
+        // io_error
+        "57P01" | "57P02" | "57P03" | "58030" => Some(Outage::Unreachable),
+        // connection exceptions; insufficient resources (out of memory, too many connections)
+        c if c.starts_with("08") || c.starts_with("53") => Some(Outage::Unreachable),
+        _ => None,
+    }
 }
 
 /// The one place where PostgreSQL's unique violations (SQLSTATE 23505) become domain
 /// constraints, by the constraint or index name the migrations give. The keys SQLite does not
 /// map (policy group and mapping ids) are not mapped here either.
-fn on_constraint(e: sqlx::Error) -> StoreError {
+fn on_constraint(e: sqlx::Error, in_write: bool) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.code().as_deref() == Some("23505") {
             let c = match db.constraint() {
@@ -222,7 +309,7 @@ fn on_constraint(e: sqlx::Error) -> StoreError {
             }
         }
     }
-    unavailable(e)
+    classify(e, in_write)
 }
 
 /// How every write transaction begins (one round trip): the lock wait bound for this
@@ -238,7 +325,7 @@ impl Store for PgStore {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Unavailable(one_line(&format!("migration failed: {e}"))))
+            .map_err(|e| StoreError::failed(one_line(&format!("migration failed: {e}"))))
     }
 
     async fn close(&self) {
@@ -249,8 +336,11 @@ impl Store for PgStore {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
-            .map_err(unavailable)?;
-        Ok(())
+            .map_err(|e| classify(e, false))?;
+        match self.health.down() {
+            None => Ok(()),
+            Some(down) => self.probe(down).await,
+        }
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
@@ -258,29 +348,43 @@ impl Store for PgStore {
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
-            .map_err(unavailable)?;
-        Ok(Box::new(PgTx { tx }))
+            .map_err(|e| classify(e, false))?;
+        Ok(Box::new(PgTx { tx, health: None }))
     }
 
+    /// A failure is recorded in the store's [`Writability`], as are the outcomes of the
+    /// transaction's statements and commit.
     async fn write(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with(WRITE_BEGIN_SQL)
-            .await
-            .map_err(unavailable)?;
-        // Serialises this transaction against every other writer on the database; released
-        // by PostgreSQL at commit or rollback (see the crate docs).
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WRITE_LOCK_KEY)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        Ok(Box::new(PgTx { tx }))
+        let begun = async {
+            let mut tx = self
+                .pool
+                .begin_with(WRITE_BEGIN_SQL)
+                .await
+                .map_err(|e| classify(e, true))?;
+            // Serialises this transaction against every other writer on the database; released
+            // by PostgreSQL at commit or rollback (see the crate docs).
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK_KEY)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, true))?;
+            Ok(tx)
+        }
+        .await;
+        if let Err(e) = &begun {
+            self.health.failed(e);
+        }
+        Ok(Box::new(PgTx {
+            tx: begun?,
+            health: Some(self.health.clone()),
+        }))
     }
 }
 
 struct PgTx {
     tx: Transaction<'static, Postgres>,
+    /// The store's writability, in a write transaction.
+    health: Option<Arc<Writability>>,
 }
 
 const GROUP_COLS: &str =
@@ -314,6 +418,24 @@ fn first<T>(v: Vec<T>) -> Option<T> {
 }
 
 impl PgTx {
+    /// A statement's error, classified; in a write, recorded in the store's writability.
+    fn fail(&self, e: sqlx::Error) -> StoreError {
+        self.noted(classify(e, self.health.is_some()))
+    }
+
+    /// A change's error: a unique violation becomes its [`Constraint`], anything else as
+    /// [`PgTx::fail`].
+    fn conflict(&self, e: sqlx::Error) -> StoreError {
+        self.noted(on_constraint(e, self.health.is_some()))
+    }
+
+    fn noted(&self, e: StoreError) -> StoreError {
+        if let Some(h) = &self.health {
+            h.failed(&e);
+        }
+        e
+    }
+
     /// Runs `sql` with text arguments `$1..` and converts every row.
     async fn fetch<T>(
         &mut self,
@@ -327,7 +449,7 @@ impl PgTx {
         }
         q.fetch_all(&mut *self.tx)
             .await
-            .map_err(unavailable)?
+            .map_err(|e| self.fail(e))?
             .iter()
             .map(convert)
             .collect()
@@ -445,12 +567,8 @@ fn push_page(qb: &mut QueryBuilder<'_, Postgres>, page: Option<pms_domain::list:
 async fn count(
     qb: &mut QueryBuilder<'_, Postgres>,
     tx: &mut Transaction<'static, Postgres>,
-) -> Result<u64, StoreError> {
-    let n: i64 = qb
-        .build_query_scalar()
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(unavailable)?;
+) -> Result<u64, sqlx::Error> {
+    let n: i64 = qb.build_query_scalar().fetch_one(&mut **tx).await?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -535,7 +653,7 @@ impl Tx for PgTx {
         .bind(ts_opt(&g.upd_dtimes))
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -553,7 +671,7 @@ impl Tx for PgTx {
         .bind(&g.id)
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -602,7 +720,9 @@ impl Tx for PgTx {
     ) -> Result<Page<PolicySummary>, StoreError> {
         let mut cq = QueryBuilder::new("SELECT COUNT(*)");
         push_policy_where(&mut cq, &q.filter);
-        let total = count(&mut cq, &mut self.tx).await?;
+        let total = count(&mut cq, &mut self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
         let mut qb = QueryBuilder::new(
             "SELECT p.id, p.name, p.descr, p.policy_group_id, g.name AS group_name, p.schema_url, \
              p.is_active, p.cr_dtimes",
@@ -630,7 +750,7 @@ impl Tx for PgTx {
             .build()
             .fetch_all(&mut *self.tx)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         let items = rows
             .iter()
             .map(policy_summary_from)
@@ -660,7 +780,7 @@ impl Tx for PgTx {
         .bind(ts_opt(&p.upd_dtimes))
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -680,7 +800,7 @@ impl Tx for PgTx {
         .bind(&p.id)
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -727,7 +847,7 @@ impl Tx for PgTx {
         .bind(ts_opt(&p.upd_dtimes))
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -750,7 +870,7 @@ impl Tx for PgTx {
         .bind(&p.id)
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -795,7 +915,9 @@ impl Tx for PgTx {
     ) -> Result<Page<MappingSummary>, StoreError> {
         let mut cq = QueryBuilder::new("SELECT COUNT(*)");
         push_mapping_where(&mut cq, &q.filter);
-        let total = count(&mut cq, &mut self.tx).await?;
+        let total = count(&mut cq, &mut self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
         let mut qb = QueryBuilder::new(
             "SELECT r.id, r.partner_id, pa.approval_status, pa.is_active, pa.name AS org_name, pa.partner_type_code, \
              p.policy_group_id, g.name AS group_name, g.descr AS group_desc, r.policy_id, p.name AS policy_name, \
@@ -826,7 +948,7 @@ impl Tx for PgTx {
             .build()
             .fetch_all(&mut *self.tx)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         let items = rows.iter().map(summary_from).collect::<Result<_, _>>()?;
         Ok(Page { items, total })
     }
@@ -848,7 +970,7 @@ impl Tx for PgTx {
         .bind(ts_opt(&m.upd_dtimes))
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -862,7 +984,7 @@ impl Tx for PgTx {
         .bind(&m.id)
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -889,7 +1011,7 @@ impl Tx for PgTx {
             .bind(id.to_string())
             .fetch_optional(&mut *self.tx)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         let Some(row) = row else { return Ok(None) };
         let get_bool = |col: &str| -> Result<bool, StoreError> {
             row.try_get(col)
@@ -919,7 +1041,7 @@ impl Tx for PgTx {
         sqlx::query_scalar::<_, i64>("SELECT n FROM check_rows_version")
             .fetch_optional(&mut *self.tx)
             .await
-            .map_err(unavailable)?
+            .map_err(|e| self.fail(e))?
             .ok_or_else(|| StoreError::Corrupt("check_rows_version: no row".into()))
     }
 
@@ -953,7 +1075,7 @@ impl Tx for PgTx {
         .bind(policy_id.to_string())
         .fetch_one(&mut *self.tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| self.fail(e))?;
         let flag = |col: &str| -> Result<bool, StoreError> {
             row.try_get(col)
                 .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
@@ -994,7 +1116,9 @@ impl Tx for PgTx {
     ) -> Result<Page<ClientSummary>, StoreError> {
         let mut cq = QueryBuilder::new("SELECT COUNT(*)");
         push_client_where(&mut cq, &q.filter, false);
-        let total = count(&mut cq, &mut self.tx).await?;
+        let total = count(&mut cq, &mut self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
         let mut qb = QueryBuilder::new(
             "SELECT c.id, c.name, c.rp_id, c.status, c.cr_dtimes, c.upd_dtimes, pa.name AS org_name, \
              g.id AS group_id, g.name AS group_name, g.descr AS group_desc, p.name AS policy_name, \
@@ -1024,7 +1148,7 @@ impl Tx for PgTx {
             .build()
             .fetch_all(&mut *self.tx)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         let items = rows
             .iter()
             .map(client_summary_from)
@@ -1057,7 +1181,7 @@ impl Tx for PgTx {
         .bind(c.version)
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -1081,7 +1205,7 @@ impl Tx for PgTx {
         .bind(&c.id)
         .execute(&mut *self.tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(|e| self.conflict(e))?;
         Ok(())
     }
 
@@ -1099,7 +1223,7 @@ impl Tx for PgTx {
         .bind(&a.correlation_id)
         .execute(&mut *self.tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
@@ -1133,7 +1257,7 @@ impl Tx for PgTx {
         .bind(ts(&row.created_at))
         .fetch_one(&mut *self.tx)
         .await
-        .map_err(unavailable)
+        .map_err(|e| self.fail(e))
     }
 
     async fn outbox_of(
@@ -1152,7 +1276,7 @@ impl Tx for PgTx {
         .bind(aggregate_ids.to_vec())
         .fetch_all(&mut *self.tx)
         .await
-        .map_err(unavailable)?
+        .map_err(|e| self.fail(e))?
         .iter()
         .map(outbox_from)
         .collect()
@@ -1173,7 +1297,7 @@ impl Tx for PgTx {
             .bind(i64::from(limit))
             .fetch_all(&mut *self.tx)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -1185,7 +1309,7 @@ impl Tx for PgTx {
         .bind(ids)
         .fetch_all(&mut *self.tx)
         .await
-        .map_err(unavailable)?
+        .map_err(|e| self.fail(e))?
         .iter()
         .map(outbox_from)
         .collect::<Result<Vec<_>, _>>()?;
@@ -1208,7 +1332,7 @@ impl Tx for PgTx {
         .bind(row.id)
         .execute(&mut *self.tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
@@ -1229,7 +1353,7 @@ impl Tx for PgTx {
         .bind(except_id)
         .execute(&mut *self.tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| self.fail(e))?;
         Ok(done.rows_affected())
     }
 
@@ -1256,7 +1380,7 @@ impl Tx for PgTx {
         .bind(&row.last_error)
         .execute(&mut *self.tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| self.fail(e))?;
         // Later inserts continue above the restored id (never below what the sequence already
         // handed out). setval is not undone by a rollback; that only leaves a gap.
         sqlx::query(
@@ -1266,7 +1390,7 @@ impl Tx for PgTx {
         .bind(row.id)
         .execute(&mut *self.tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
@@ -1277,7 +1401,7 @@ impl Tx for PgTx {
         .bind(ts(&before))
         .execute(&mut *self.tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| self.fail(e))?;
         Ok(done.rows_affected())
     }
 
@@ -1286,7 +1410,7 @@ impl Tx for PgTx {
             sqlx::query_as("SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state")
                 .fetch_all(&mut *self.tx)
                 .await
-                .map_err(unavailable)?;
+                .map_err(|e| self.fail(e))?;
         depth(rows)
     }
 
@@ -1332,7 +1456,7 @@ impl Tx for PgTx {
             .build()
             .fetch_all(&mut *self.tx)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         let mut records = Vec::with_capacity(rows.len());
         let mut last = None;
         for row in &rows {
@@ -1382,12 +1506,17 @@ impl Tx for PgTx {
         let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name()))
             .fetch_one(&mut *self.tx)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(unavailable)
+        let in_write = self.health.is_some();
+        let outcome = self.tx.commit().await.map_err(|e| classify(e, in_write));
+        if let Some(h) = &self.health {
+            h.record(&outcome);
+        }
+        outcome
     }
 }
 

@@ -17,7 +17,7 @@ use pms_domain::model::{
     ApprovalStatus, AuditRecord, AuthPolicy, ClientStatus, JsonText, MappingRequest, MappingStatus,
     OidcClient, Partner, PolicyGroup, PolicyState,
 };
-use pms_domain::store::{Constraint, Record, Store, StoreError, Table};
+use pms_domain::store::{Constraint, Outage, Record, Store, StoreError, Table};
 use pms_domain::Timestamp;
 use pms_store_postgres::{PgSettings, PgStore};
 use sqlx::Connection;
@@ -410,9 +410,10 @@ async fn every_entity_round_trips_and_updates() {
     drop(w);
     let mut r = store.read().await.unwrap();
     assert_eq!(r.policy_group("g2").await.unwrap(), None);
+    // pms's own read-only transaction refusing a write is a fault, not a read-only database.
     assert!(matches!(
         r.insert_policy_group(&group("g3", "read only")).await,
-        Err(StoreError::Unavailable(_))
+        Err(StoreError::Failed(_))
     ));
     drop(r);
     store.close().await;
@@ -562,7 +563,7 @@ async fn unique_violations_map_to_their_constraints() {
     // Keys SQLite does not map are not mapped here either; foreign keys hold.
     assert!(matches!(
         insert_err(store, Record::PolicyGroup(group("g1", "fresh name"))).await,
-        StoreError::Unavailable(_)
+        StoreError::Failed(_)
     ));
     assert!(matches!(
         insert_err(
@@ -570,7 +571,7 @@ async fn unique_violations_map_to_their_constraints() {
             Record::Mapping(mapping("m1", "p2", "pol1", MappingStatus::Rejected))
         )
         .await,
-        StoreError::Unavailable(_)
+        StoreError::Failed(_)
     ));
     assert!(matches!(
         insert_err(
@@ -578,7 +579,7 @@ async fn unique_violations_map_to_their_constraints() {
             Record::AuthPolicy(policy("pol8", "nogroup", "x", "2024-01-01T00:00:00.000Z"))
         )
         .await,
-        StoreError::Unavailable(_)
+        StoreError::Failed(_)
     ));
     // No foreign keys from oidc_client (migrated clients may point at rows that are gone).
     insert_ok(
@@ -1089,7 +1090,11 @@ async fn unreachable_server_fails_within_the_timeout_without_the_password() {
         "{:?}",
         started.elapsed()
     );
-    let StoreError::Unavailable(msg) = err else {
+    let StoreError::Unavailable {
+        reason: Outage::Unreachable,
+        detail: msg,
+    } = err
+    else {
         panic!("{err:?}")
     };
     assert!(!msg.contains("topsecret"), "{msg}");
@@ -1103,7 +1108,7 @@ async fn unreachable_server_fails_within_the_timeout_without_the_password() {
     })
     .await
     .unwrap_err();
-    let StoreError::Unavailable(msg) = err else {
+    let StoreError::Failed(msg) = err else {
         panic!("{err:?}")
     };
     assert!(msg.starts_with("invalid PostgreSQL URL"), "{msg}");
@@ -1133,9 +1138,113 @@ async fn wrong_password_is_reported_without_it() {
     .await
     .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
-    let StoreError::Unavailable(msg) = err else {
+    // A refused login is a configuration fault, not an outage.
+    let StoreError::Failed(msg) = err else {
         panic!("{err:?}")
     };
     assert!(!msg.contains("hunter2"), "{msg}");
     assert!(msg.contains("no_such_role_pms"), "{msg}");
+}
+
+/// Runs `sql` on the admin connection.
+async fn admin(admin_url: &str, sql: &str) {
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+/// A database that turns read-only (as a standby, or `default_transaction_read_only` set by an
+/// operator or a disk-space guard, does): its writes fail as a read-only outage (SQLSTATE
+/// 25006), which marks the store down although it still reads; health's write probe keeps it
+/// down while that lasts and brings it back up after, with no write needed.
+#[tokio::test]
+async fn read_only_database_is_an_outage_and_health_follows_it() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = &db.store;
+    let sessions = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{}' AND pid <> pg_backend_pid()",
+        db.name
+    );
+    store.ping().await.unwrap();
+    admin(
+        &db.admin_url,
+        &format!(
+            "ALTER DATABASE {} SET default_transaction_read_only = on; {sessions}",
+            db.name
+        ),
+    )
+    .await;
+    // The pool finds its connections gone (57P01) and opens new, read-only ones.
+    let mut err = None;
+    for _ in 0..5 {
+        let r = async {
+            let mut w = store.write().await?;
+            w.insert_policy_group(&group("g1", "one")).await?;
+            w.commit().await
+        }
+        .await;
+        match r {
+            Err(StoreError::Unavailable {
+                reason: Outage::ReadOnly,
+                ..
+            }) => {
+                err = r.err();
+                break;
+            }
+            Err(StoreError::Unavailable {
+                reason: Outage::Unreachable,
+                ..
+            }) => continue,
+            other => panic!("{other:?}"),
+        }
+    }
+    let err = err.expect("no read-only outage");
+    assert!(
+        err.to_string().starts_with("database is read-only"),
+        "{err}"
+    );
+    // Reads work; health is down, and stays down through its probe.
+    let mut r = store.read().await.unwrap();
+    assert_eq!(r.policy_group("g1").await.unwrap(), None);
+    drop(r);
+    assert!(matches!(
+        store.ping().await,
+        Err(StoreError::Unavailable {
+            reason: Outage::ReadOnly,
+            ..
+        })
+    ));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(matches!(
+        store.ping().await,
+        Err(StoreError::Unavailable {
+            reason: Outage::ReadOnly,
+            ..
+        })
+    ));
+
+    admin(
+        &db.admin_url,
+        &format!(
+            "ALTER DATABASE {} RESET default_transaction_read_only; {sessions}",
+            db.name
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut up = false;
+    for _ in 0..5 {
+        if store.ping().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    assert!(up, "health did not come back up");
+    let mut w = store.write().await.unwrap();
+    w.insert_policy_group(&group("g1", "one")).await.unwrap();
+    w.commit().await.unwrap();
 }

@@ -14,7 +14,7 @@
 //! only after that commit succeeded; if it fails, every member gets the error. An operation
 //! that fails rolls back to its savepoint and leaves the others' work alone.
 
-use pms_domain::StoreError;
+use pms_domain::{Outage, StoreError, Writability};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,8 +37,38 @@ const TAKE_OVER_AFTER: Duration = Duration::from_millis(200);
 /// is synced, `synchronous = FULL`).
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
-pub(crate) fn unavailable(e: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+/// The one place where SQLite's errors are sorted: what says the database cannot serve now
+/// (no room, read-only, an I/O error or a file that cannot be opened, a lock still held after
+/// the busy timeout) is an [`Outage`]; anything else is a fault.
+pub(crate) fn classify(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode as C;
+    let reason = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => match f.code {
+            C::DiskFull => Some(Outage::DiskFull),
+            C::ReadOnly => Some(Outage::ReadOnly),
+            C::SystemIoFailure | C::CannotOpen | C::PermissionDenied => Some(Outage::Unreachable),
+            C::DatabaseBusy | C::DatabaseLocked | C::FileLockingProtocolFailed => {
+                Some(Outage::Busy)
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    match reason {
+        Some(reason) => StoreError::unavailable(reason, e.to_string()),
+        None => StoreError::failed(e.to_string()),
+    }
+}
+
+/// What a member of a group hears when SQLite rolled the group's transaction back on its own:
+/// it does so only after an error of the kind [`classify`] calls an outage (SQLITE_FULL,
+/// SQLITE_IOERR, SQLITE_BUSY, SQLITE_NOMEM), the one the failing write recorded in `health`.
+fn rolled_back(health: &Writability) -> StoreError {
+    let reason = match health.down() {
+        Some(StoreError::Unavailable { reason, .. }) => reason,
+        _ => Outage::Unreachable,
+    };
+    StoreError::unavailable(reason, "SQLite rolled the transaction back")
 }
 
 /// Runs one statement from the connection's statement cache (`execute_batch` would parse it
@@ -52,10 +82,9 @@ pub(crate) fn open(path: &Path, busy: Duration) -> Result<Connection, StoreError
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
-        StoreError::Unavailable(format!("cannot open SQLite file {}: {e}", path.display()))
-    })?;
-    conn.busy_timeout(busy).map_err(unavailable)?;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| classify(e).context(&format!("cannot open SQLite file {}", path.display())))?;
+    conn.busy_timeout(busy).map_err(classify)?;
     // FULL: a commit acknowledged to a caller survives a power loss, not only a crash.
     conn.execute_batch(
         // temp_store: each write runs in a savepoint, whose statement journal would otherwise
@@ -63,13 +92,13 @@ pub(crate) fn open(path: &Path, busy: Duration) -> Result<Connection, StoreError
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
          PRAGMA temp_store = MEMORY;",
     )
-    .map_err(unavailable)?;
+    .map_err(classify)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
 /// The outcome of a group's commit, shared with its members.
-type Outcome = Option<Result<(), String>>;
+type Outcome = Option<Result<(), StoreError>>;
 
 struct Group {
     outcome: watch::Sender<Outcome>,
@@ -83,14 +112,15 @@ pub(crate) struct Writer {
     members: usize,
     /// Steps aside while a group is open.
     holder: Arc<Holder>,
+    health: Arc<Writability>,
 }
 
 impl Writer {
     /// Called when SQLite rolled the whole transaction back on its own (disk full, I/O error):
     /// the members' released work is gone, so they must hear it.
-    fn abandon(&mut self, why: &str) {
+    fn abandon(&mut self, why: StoreError) {
         if let Some(g) = self.group.take() {
-            g.outcome.send_replace(Some(Err(why.to_string())));
+            g.outcome.send_replace(Some(Err(why)));
         }
         self.members = 0;
         if !self.conn.is_autocommit() {
@@ -233,6 +263,7 @@ pub(crate) struct Db {
     max_idle_readers: usize,
     writer: Arc<Mutex<Writer>>,
     turn_timeout: Duration,
+    health: Arc<Writability>,
 }
 
 impl Db {
@@ -248,8 +279,9 @@ impl Db {
             .execute_batch(&format!(
                 "PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
             ))
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         let holder = Arc::new(Holder::new(path.clone(), busy));
+        let health = Arc::new(Writability::default());
         Ok(Self {
             path,
             busy,
@@ -261,13 +293,19 @@ impl Db {
                 group: None,
                 members: 0,
                 holder,
+                health: health.clone(),
             })),
             turn_timeout,
+            health,
         })
     }
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub(crate) fn health(&self) -> &Writability {
+        &self.health
     }
 
     /// Drops the held snapshot once it is older than [`HOLD_AT_MOST`] (called every
@@ -277,13 +315,23 @@ impl Db {
         self.holder.drop_if_stale();
     }
 
+    /// Runs `sql` on the writer connection (tests only: SQLite's own switches, such as
+    /// `query_only`, that no file system can flip under a running process).
+    #[cfg(test)]
+    pub(crate) async fn on_writer(&self, sql: &str) {
+        let w = self.writer.lock().await;
+        if let Err(e) = w.conn.execute_batch(sql) {
+            panic!("{sql}: {e}");
+        }
+    }
+
     /// An idle read connection, or a new one.
     pub(crate) fn reader(self: &Arc<Self>) -> Result<Reader, StoreError> {
         self.holder.before_read();
         let idle = self
             .idle_readers
             .lock()
-            .map_err(|_| StoreError::Unavailable("reader pool poisoned".into()))?
+            .map_err(|_| StoreError::failed("reader pool poisoned"))?
             .pop();
         let conn = match idle {
             Some(c) => c,
@@ -311,12 +359,21 @@ impl Db {
         .await;
     }
 
-    /// Waits for the writer's turn and opens a savepoint for one operation.
+    /// Waits for the writer's turn and opens a savepoint for one operation. A failure is
+    /// recorded in the store's [`Writability`], as is the outcome of the turn's commit.
     pub(crate) async fn write(self: &Arc<Self>) -> Result<WriteTurn, StoreError> {
+        let turn = self.turn().await;
+        if let Err(e) = &turn {
+            self.health.failed(e);
+        }
+        turn
+    }
+
+    async fn turn(self: &Arc<Self>) -> Result<WriteTurn, StoreError> {
         let mut w = tokio::time::timeout(self.turn_timeout, self.writer.clone().lock_owned())
             .await
             .map_err(|_| {
-                StoreError::Unavailable("timed out waiting for the SQLite writer".into())
+                StoreError::unavailable(Outage::Busy, "timed out waiting for the SQLite writer")
             })?;
         if w.group.is_none() {
             if !w.conn.is_autocommit() {
@@ -334,14 +391,16 @@ impl Db {
             w.members = 0;
         }
         if let Err(e) = run(&w.conn, "SAVEPOINT op") {
+            let e = classify(e);
             if w.conn.is_autocommit() {
-                w.abandon(&e.to_string());
+                w.abandon(e.clone());
             }
-            return Err(unavailable(e));
+            return Err(e);
         }
         Ok(WriteTurn {
             guard: Some(w),
             writer: self.writer.clone(),
+            health: self.health.clone(),
         })
     }
 }
@@ -375,6 +434,7 @@ impl Drop for Reader {
 pub(crate) struct WriteTurn {
     guard: Option<OwnedMutexGuard<Writer>>,
     writer: Arc<Mutex<Writer>>,
+    health: Arc<Writability>,
 }
 
 impl WriteTurn {
@@ -382,32 +442,41 @@ impl WriteTurn {
         self.guard.as_ref().map(|w| &w.conn)
     }
 
+    /// Records the failure of one of the turn's statements (an outage marks the store down).
+    pub(crate) fn note(&self, e: &StoreError) {
+        self.health.failed(e);
+    }
+
     /// Releases the savepoint into the shared transaction and returns once that transaction
-    /// is durably committed (or failed).
-    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+    /// is durably committed (or failed); records the outcome in the store's [`Writability`].
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        let health = self.health.clone();
+        let outcome = self.commit_inner().await;
+        health.record(&outcome);
+        outcome
+    }
+
+    async fn commit_inner(mut self) -> Result<(), StoreError> {
         let Some(mut w) = self.guard.take() else {
-            return Err(StoreError::Unavailable(
-                "write turn already finished".into(),
-            ));
+            return Err(StoreError::failed("write turn already finished"));
         };
         if let Err(e) = run(&w.conn, "RELEASE op") {
-            let why = e.to_string();
+            let e = classify(e);
             if w.conn.is_autocommit() {
-                w.abandon(&why);
+                w.abandon(e.clone());
             } else {
                 rollback_op(&mut w);
             }
-            return Err(StoreError::Unavailable(why));
+            return Err(e);
         }
         if w.conn.is_autocommit() {
-            w.abandon("SQLite rolled the transaction back");
-            return Err(StoreError::Unavailable(
-                "SQLite rolled the transaction back".into(),
-            ));
+            let e = rolled_back(&w.health);
+            w.abandon(e.clone());
+            return Err(e);
         }
         w.members += 1;
         let Some(group) = w.group.clone() else {
-            return Err(StoreError::Unavailable("no open transaction".into()));
+            return Err(StoreError::failed("no open transaction"));
         };
         let mut rx = group.outcome.subscribe();
         if w.members >= MAX_GROUP {
@@ -439,8 +508,8 @@ impl WriteTurn {
         let outcome = rx.borrow().clone();
         match outcome {
             Some(Ok(())) => Ok(()),
-            Some(Err(e)) => Err(StoreError::Unavailable(e)),
-            None => Err(StoreError::Unavailable("transaction abandoned".into())),
+            Some(Err(e)) => Err(e),
+            None => Err(StoreError::failed("transaction abandoned")),
         }
     }
 }
@@ -452,7 +521,7 @@ async fn begin(
     w: OwnedMutexGuard<Writer>,
     busy: Duration,
 ) -> Result<OwnedMutexGuard<Writer>, StoreError> {
-    if begin_now(&w.conn, busy).map_err(unavailable)? {
+    if begin_now(&w.conn, busy).map_err(classify)? {
         return Ok(w);
     }
     let (w, r) = tokio::task::spawn_blocking(move || {
@@ -460,8 +529,8 @@ async fn begin(
         (w, r)
     })
     .await
-    .map_err(|e| StoreError::Unavailable(format!("writer task failed: {e}")))?;
-    r.map_err(unavailable)?;
+    .map_err(|e| StoreError::failed(format!("writer task failed: {e}")))?;
+    r.map_err(classify)?;
     Ok(w)
 }
 
@@ -494,7 +563,7 @@ async fn commit_group(mut w: OwnedMutexGuard<Writer>) -> Result<(), StoreError> 
     let group = w.group.take();
     w.members = 0;
     let result = tokio::task::spawn_blocking(move || {
-        let r = run(&w.conn, "COMMIT").map_err(|e| e.to_string());
+        let r = run(&w.conn, "COMMIT").map_err(classify);
         if r.is_err() && !w.conn.is_autocommit() {
             let _ = w.conn.execute_batch("ROLLBACK");
         }
@@ -507,8 +576,8 @@ async fn commit_group(mut w: OwnedMutexGuard<Writer>) -> Result<(), StoreError> 
         r
     })
     .await
-    .map_err(|e| StoreError::Unavailable(format!("writer task failed: {e}")))?;
-    result.map_err(StoreError::Unavailable)
+    .map_err(|e| StoreError::failed(format!("writer task failed: {e}")))?;
+    result
 }
 
 impl Drop for WriteTurn {
@@ -518,7 +587,8 @@ impl Drop for WriteTurn {
         };
         rollback_op(&mut w);
         if w.conn.is_autocommit() {
-            w.abandon("SQLite rolled the transaction back");
+            let e = rolled_back(&w.health);
+            w.abandon(e);
         } else if w.members == 0 {
             // Nothing of anyone's in the transaction: end it rather than hold the write lock.
             let _ = w.conn.execute_batch("ROLLBACK");

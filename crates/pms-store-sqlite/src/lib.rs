@@ -13,7 +13,7 @@ mod conn;
 mod rows;
 
 use async_trait::async_trait;
-use conn::{unavailable, Db, Reader, WriteTurn};
+use conn::{classify, Db, Reader, WriteTurn};
 use pms_domain::clock::format_ts;
 use pms_domain::list::{
     ClientFilter, ClientSortField, ClientSummary, ListQuery, MappingFilter, MappingSortField,
@@ -25,7 +25,8 @@ use pms_domain::model::{
 };
 use pms_domain::outbox::{AggregateType, Channel, NewOutboxRow, OutboxRow, OutboxState};
 use pms_domain::store::{
-    ClientCreateView, ClientView, Constraint, ExportPage, Record, Store, StoreError, Table, Tx,
+    ClientCreateView, ClientView, Constraint, ExportPage, Outage, Record, Store, StoreError, Table,
+    Tx,
 };
 use pms_domain::Timestamp;
 use rows::{
@@ -37,7 +38,7 @@ use rusqlite::{params, params_from_iter, Connection, Params, Row};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -56,7 +57,18 @@ pub struct SqliteStore {
     db: Arc<Db>,
     /// For the migrator, which runs through sqlx.
     options: SqliteConnectOptions,
+    /// When the last write probe ran (see [`SqliteStore::probe`]); held while one runs.
+    probed: Arc<tokio::sync::Mutex<Option<Instant>>>,
 }
+
+/// A store marked down probes whether it can write again at most this often (health calls in
+/// between answer what the last probe found).
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// The free space on the database's file system under which a store marked down stays down:
+/// room for a WAL of 256 pages, so that health does not come back up for a few free kilobytes
+/// that the next write group would not fit in.
+const PROBE_ROOM: u64 = 1024 * 1024;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,7 +82,7 @@ impl SqliteStore {
     /// Opens (creating the file and its directory if missing) the database at `settings.url`.
     pub async fn connect(settings: &SqliteSettings) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(&settings.url)
-            .map_err(|e| StoreError::Unavailable(format!("invalid SQLite URL: {e}")))?
+            .map_err(|e| StoreError::failed(format!("invalid SQLite URL: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -78,14 +90,17 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let path = options.get_filename().to_path_buf();
         if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
-            return Err(StoreError::Unavailable(
-                "in-memory SQLite is not supported: give a file (sqlite://path/pms.db)".into(),
+            return Err(StoreError::failed(
+                "in-memory SQLite is not supported: give a file (sqlite://path/pms.db)",
             ));
         }
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    StoreError::unavailable(
+                        Outage::Unreachable,
+                        format!("cannot create {}: {e}", dir.display()),
+                    )
                 })?;
             }
         }
@@ -95,7 +110,7 @@ impl SqliteStore {
             move || Db::open(path, max, turn)
         })
         .await
-        .map_err(|e| StoreError::Unavailable(format!("open task failed: {e}")))??;
+        .map_err(|e| StoreError::failed(format!("open task failed: {e}")))??;
         let db = Arc::new(db);
         // Ends with the store (or the runtime).
         let weak = Arc::downgrade(&db);
@@ -108,7 +123,74 @@ impl SqliteStore {
                 db.drop_stale_snapshot();
             }
         });
-        Ok(Self { db, options })
+        Ok(Self {
+            db,
+            options,
+            probed: Arc::default(),
+        })
+    }
+
+    /// While the store is marked down (`down`): whether it can write again, probed at most
+    /// once per [`PROBE_EVERY`]. The probe writes nothing that stays and grows nothing: the
+    /// database's file system must be writable with [`PROBE_ROOM`] free (a write that failed
+    /// for want of space may have left just enough behind for a one-page commit), then a write
+    /// goes the way every write goes — the writer's turn (`BEGIN IMMEDIATE`, which a read-only
+    /// database refuses), one page, the commit with its fsync — and that page is the header's
+    /// `user_version`, written with the value it already holds.
+    async fn probe(&self, down: StoreError) -> Result<(), StoreError> {
+        let Ok(mut last) = self.probed.try_lock() else {
+            return Err(down);
+        };
+        if last.is_some_and(|t| t.elapsed() < PROBE_EVERY) {
+            return Err(down);
+        }
+        *last = Some(Instant::now());
+        let outcome = self.probe_write().await;
+        if let Err(e) = &outcome {
+            tracing::debug!(error = %e, "store still down");
+        }
+        self.db.health().record(&outcome);
+        match self.db.health().down() {
+            None => Ok(()),
+            Some(e) => Err(e),
+        }
+    }
+
+    async fn probe_write(&self) -> Result<(), StoreError> {
+        let dir = match self.db.path().parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let shown = dir.display().to_string();
+        let fs = tokio::task::spawn_blocking(move || rustix::fs::statvfs(&dir))
+            .await
+            .map_err(|e| StoreError::failed(format!("probe task failed: {e}")))?
+            .map_err(|e| {
+                StoreError::unavailable(Outage::Unreachable, format!("cannot stat {shown}: {e}"))
+            })?;
+        if fs.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) {
+            return Err(StoreError::unavailable(
+                Outage::ReadOnly,
+                format!("{shown} is on a read-only file system"),
+            ));
+        }
+        let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+        if free < PROBE_ROOM {
+            return Err(StoreError::unavailable(
+                Outage::DiskFull,
+                format!("{free} bytes free on the file system of {shown}"),
+            ));
+        }
+        let tx = SqliteTx::Write(self.db.write().await?);
+        {
+            let c = tx.c()?;
+            let v: i64 = c
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(|e| tx.fail(e))?;
+            c.execute_batch(&format!("PRAGMA user_version = {v}"))
+                .map_err(|e| tx.fail(e))?;
+        }
+        Box::new(tx).commit().await
     }
 }
 
@@ -142,7 +224,7 @@ fn on_constraint(e: rusqlite::Error) -> StoreError {
             }
         }
     }
-    unavailable(e)
+    classify(e)
 }
 
 #[async_trait]
@@ -154,11 +236,11 @@ impl Store for SqliteStore {
             .max_connections(1)
             .connect_with(self.options.clone())
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+            .map_err(|e| StoreError::failed(format!("migration failed: {e}")))?;
         let result = MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")));
+            .map_err(|e| StoreError::failed(format!("migration failed: {e}")));
         pool.close().await;
         result
     }
@@ -170,9 +252,15 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let r = self.db.reader()?;
-        let c = r.conn().ok_or_else(gone)?;
-        c.query_row("SELECT 1", [], |_| Ok(())).map_err(unavailable)
+        {
+            let r = self.db.reader()?;
+            let c = r.conn().ok_or_else(gone)?;
+            c.query_row("SELECT 1", [], |_| Ok(())).map_err(classify)?;
+        }
+        match self.db.health().down() {
+            None => Ok(()),
+            Some(down) => self.probe(down).await,
+        }
     }
 
     /// Reads run in autocommit mode: each statement sees the latest commit. (`pms copy-data`
@@ -188,7 +276,7 @@ impl Store for SqliteStore {
 }
 
 fn gone() -> StoreError {
-    StoreError::Unavailable("connection already released".into())
+    StoreError::failed("connection already released")
 }
 
 /// A write operation's turn on the writer, or a read connection.
@@ -206,16 +294,28 @@ impl SqliteTx {
         .ok_or_else(gone)
     }
 
+    /// A statement's error, classified; in a write, recorded in the store's writability.
+    fn fail(&self, e: rusqlite::Error) -> StoreError {
+        self.noted(classify(e))
+    }
+
+    fn noted(&self, e: StoreError) -> StoreError {
+        if let SqliteTx::Write(w) = self {
+            w.note(&e);
+        }
+        e
+    }
+
     fn all<T, P: Params>(
         &self,
         sql: &str,
         params: P,
         f: fn(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        let mut st = self.c()?.prepare_cached(sql).map_err(unavailable)?;
-        let mut rows = st.query(params).map_err(unavailable)?;
+        let mut st = self.c()?.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        let mut rows = st.query(params).map_err(|e| self.fail(e))?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(unavailable)? {
+        while let Some(row) = rows.next().map_err(|e| self.fail(e))? {
             out.push(f(row)?);
         }
         Ok(out)
@@ -227,9 +327,9 @@ impl SqliteTx {
         params: P,
         f: fn(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
-        let mut st = self.c()?.prepare_cached(sql).map_err(unavailable)?;
-        let mut rows = st.query(params).map_err(unavailable)?;
-        match rows.next().map_err(unavailable)? {
+        let mut st = self.c()?.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        let mut rows = st.query(params).map_err(|e| self.fail(e))?;
+        match rows.next().map_err(|e| self.fail(e))? {
             Some(row) => Ok(Some(f(row)?)),
             None => Ok(None),
         }
@@ -237,15 +337,15 @@ impl SqliteTx {
 
     /// Runs a change; unique violations become [`StoreError::Conflict`].
     fn exec<P: Params>(&self, sql: &str, params: P) -> Result<usize, StoreError> {
-        let mut st = self.c()?.prepare_cached(sql).map_err(unavailable)?;
-        st.execute(params).map_err(on_constraint)
+        let mut st = self.c()?.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        st.execute(params).map_err(|e| self.noted(on_constraint(e)))
     }
 
     fn count(&self, q: &Sql) -> Result<u64, StoreError> {
-        let mut st = self.c()?.prepare(&q.text).map_err(unavailable)?;
+        let mut st = self.c()?.prepare(&q.text).map_err(|e| self.fail(e))?;
         let n: i64 = st
             .query_row(params_from_iter(q.args.iter()), |r| r.get(0))
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -970,10 +1070,10 @@ impl Tx for SqliteTx {
                 " FROM outbox WHERE aggregate_type = 'CLIENT' AND aggregate_id = ?2) o ON 1 \
                  WHERE c.id = ?2"
             ))
-            .map_err(unavailable)?;
-        let mut rows = st.query(params![reader, id]).map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
+        let mut rows = st.query(params![reader, id]).map_err(|e| self.fail(e))?;
         let mut view: Option<ClientView> = None;
-        while let Some(row) = rows.next().map_err(unavailable)? {
+        while let Some(row) = rows.next().map_err(|e| self.fail(e))? {
             let v = match view.as_mut() {
                 Some(v) => v,
                 None => view.insert(rows::client_view_from(row)?),
@@ -1173,7 +1273,7 @@ impl Tx for SqliteTx {
                  event, depends_on, state, attempts, next_attempt_at, created_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?) RETURNING id",
             )
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         st.query_row(
             params![
                 row.aggregate_type.as_str(),
@@ -1188,7 +1288,7 @@ impl Tx for SqliteTx {
             ],
             |r| r.get(0),
         )
-        .map_err(unavailable)
+        .map_err(|e| self.fail(e))
     }
 
     async fn outbox_of(
@@ -1367,13 +1467,13 @@ impl Tx for SqliteTx {
         }
         q.push(&format!(" ORDER BY {key} LIMIT "))
             .bind(i64::from(limit));
-        let mut st = self.c()?.prepare(&q.text).map_err(unavailable)?;
+        let mut st = self.c()?.prepare(&q.text).map_err(|e| self.fail(e))?;
         let mut rows = st
             .query(params_from_iter(q.args.iter()))
-            .map_err(unavailable)?;
+            .map_err(|e| self.fail(e))?;
         let mut records = Vec::new();
         let mut last = None;
-        while let Some(row) = rows.next().map_err(unavailable)? {
+        while let Some(row) = rows.next().map_err(|e| self.fail(e))? {
             let (record, pos) = match table {
                 Table::PolicyGroup => {
                     let g = group_from(row)?;
@@ -1427,5 +1527,139 @@ impl Tx for SqliteTx {
             SqliteTx::Write(w) => w.commit().await,
             SqliteTx::Read(_) => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    async fn store(dir: &tempfile::TempDir) -> SqliteStore {
+        let s = SqliteStore::connect(&SqliteSettings {
+            url: format!("sqlite://{}", dir.path().join("pms.db").display()),
+            max_connections: 2,
+            connect_timeout: Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
+        s.migrate().await.unwrap();
+        s
+    }
+
+    fn group(name: &str) -> PolicyGroup {
+        PolicyGroup {
+            id: format!("id-{name}"),
+            name: name.to_string(),
+            desc: "d".into(),
+            is_active: true,
+            user_id: "u".into(),
+            cr_by: "u".into(),
+            cr_dtimes: pms_domain::clock::parse_ts("2026-11-28T00:00:00.000Z").unwrap(),
+            upd_by: None,
+            upd_dtimes: None,
+        }
+    }
+
+    async fn add(s: &SqliteStore, name: &str) -> Result<(), StoreError> {
+        let mut w = s.write().await?;
+        w.insert_policy_group(&group(name)).await?;
+        w.commit().await
+    }
+
+    fn outage(r: &Result<(), StoreError>) -> Option<Outage> {
+        match r {
+            Err(StoreError::Unavailable { reason, .. }) => Some(*reason),
+            _ => None,
+        }
+    }
+
+    /// A read-only database. A running process's file cannot be made read-only under it (as
+    /// root, permissions do not stop a write; a file system with a file open for writing
+    /// cannot be remounted read-only), so the writer connection is switched by
+    /// `PRAGMA query_only`: SQLite then refuses `BEGIN IMMEDIATE` with SQLITE_READONLY from the
+    /// same opcode (`OP_Transaction`) that refuses it on a read-only file, and pms takes the same
+    /// path from there. Reads go on; health is down through its write probe, and up again
+    /// once writes are.
+    #[tokio::test]
+    async fn read_only_database_is_an_outage_and_health_follows_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(&dir).await;
+        add(&s, "before").await.unwrap();
+        s.ping().await.unwrap();
+
+        s.db.on_writer("PRAGMA query_only = ON").await;
+        let r = add(&s, "refused").await;
+        assert_eq!(outage(&r), Some(Outage::ReadOnly), "{r:?}");
+        assert!(r
+            .unwrap_err()
+            .to_string()
+            .starts_with("database is read-only"),);
+        let mut rd = s.read().await.unwrap();
+        assert!(rd.policy_group("id-before").await.unwrap().is_some());
+        drop(rd);
+        assert_eq!(outage(&s.ping().await), Some(Outage::ReadOnly));
+        tokio::time::sleep(PROBE_EVERY + Duration::from_millis(100)).await;
+        assert_eq!(outage(&s.ping().await), Some(Outage::ReadOnly), "probed");
+
+        s.db.on_writer("PRAGMA query_only = OFF").await;
+        assert!(
+            s.ping().await.is_err(),
+            "the last probe's answer, until the next"
+        );
+        tokio::time::sleep(PROBE_EVERY + Duration::from_millis(100)).await;
+        s.ping().await.unwrap();
+        add(&s, "after").await.unwrap();
+        // The probe changed nothing: user_version is still what the migrations left.
+        let v: i64 =
+            s.db.reader()
+                .unwrap()
+                .conn()
+                .unwrap()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+        assert_eq!(v, 0);
+    }
+
+    /// SQLITE_FULL raised by a statement (here from `max_page_count`, the page limit SQLite
+    /// checks as it allocates; on a real disk the commit's WAL append meets ENOSPC, which the
+    /// API suite provokes on a small tmpfs): the write fails as a disk-full outage and marks the
+    /// store down, members of the same group hear it too, and the next write that commits marks
+    /// it up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_statement_out_of_space_marks_the_store_down_until_a_write_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(&dir).await;
+        add(&s, "before").await.unwrap();
+        let pages: i64 =
+            s.db.reader()
+                .unwrap()
+                .conn()
+                .unwrap()
+                .query_row("PRAGMA page_count", [], |r| r.get(0))
+                .unwrap();
+        s.db.on_writer(&format!("PRAGMA max_page_count = {pages}"))
+            .await;
+        let mut refused = None;
+        for i in 0..200 {
+            let r = add(&s, &format!("group {i} {}", "x".repeat(500))).await;
+            if r.is_err() {
+                refused = Some(r);
+                break;
+            }
+        }
+        let r = refused.expect("the page limit was never reached");
+        assert_eq!(outage(&r), Some(Outage::DiskFull), "{r:?}");
+        assert!(matches!(
+            s.db.health().down(),
+            Some(StoreError::Unavailable {
+                reason: Outage::DiskFull,
+                ..
+            })
+        ));
+        s.db.on_writer("PRAGMA max_page_count = 1073741823").await;
+        add(&s, "after").await.unwrap();
+        assert!(s.db.health().down().is_none());
+        s.ping().await.unwrap();
     }
 }

@@ -354,7 +354,7 @@ pub(crate) fn outbox_at(row: &Row<'_>, b: usize) -> Result<OutboxRow, StoreError
 pub(crate) fn is_null(row: &Row<'_>, i: usize) -> Result<bool, StoreError> {
     Ok(row
         .get_ref(i)
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
         .data_type()
         == rusqlite::types::Type::Null)
 }

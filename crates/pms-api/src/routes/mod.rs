@@ -69,8 +69,8 @@ async fn metrics(st: State<AppState>) -> Response {
     summary = "Health of the partner manager",
     security(()),
     responses(
-        (status = 200, description = "`UP`: the store answers", body = Health),
-        (status = 503, description = "`DOWN`: the store is unavailable", body = Health),
+        (status = 200, description = "`UP`: the store answers and takes writes", body = Health),
+        (status = 503, description = "`DOWN`: the store is unreachable, read-only or full", body = Health),
     )
 )]
 async fn health_pm(st: State<AppState>) -> Response {
@@ -86,15 +86,17 @@ async fn health_pm(st: State<AppState>) -> Response {
     summary = "Health of the policy manager",
     security(()),
     responses(
-        (status = 200, description = "`UP`: the store answers", body = Health),
-        (status = 503, description = "`DOWN`: the store is unavailable", body = Health),
+        (status = 200, description = "`UP`: the store answers and takes writes", body = Health),
+        (status = 503, description = "`DOWN`: the store is unreachable, read-only or full", body = Health),
     )
 )]
 async fn health_pol(st: State<AppState>) -> Response {
     health(st).await
 }
 
-/// `{"status":"UP"}` while the store answers, else 503 `DOWN`.
+/// `{"status":"UP"}` while the store answers a read and takes writes, else 503 `DOWN`.
+/// Writability is what the store's last write found (a full disk or a read-only database still
+/// reads); while that was an outage, the store probes it again (`Store::ping`).
 async fn health(State(st): State<AppState>) -> Response {
     match st.store.ping().await {
         Ok(()) => json_response(StatusCode::OK, &json!({ "status": "UP" })),
