@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pms_domain::clock::format_ts;
-use pms_domain::{DomainError, StoreError, Timestamp};
+use pms_domain::{DomainError, Outage, StoreError, Timestamp};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -32,8 +32,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub errors: Vec<ErrorEntry>,
     auth: bool,
-    /// For a 500: the cause, logged once with the correlation id, never sent.
+    /// For a 500 or 503: the cause, logged once with the correlation id, never sent.
     cause: Option<String>,
+    /// For a 503: the `Retry-After` seconds.
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -43,6 +45,7 @@ impl ApiError {
             errors,
             auth: false,
             cause: None,
+            retry_after: None,
         }
     }
     pub fn one(code: &str, message: impl Into<String>) -> Self {
@@ -54,6 +57,7 @@ impl ApiError {
             errors: vec![ErrorEntry::new(code, message)],
             auth: false,
             cause: None,
+            retry_after: None,
         }
     }
     pub fn unauthenticated() -> Self {
@@ -106,6 +110,29 @@ impl ApiError {
             )
         }
     }
+    /// The store cannot serve now (a departure: MOSIP answers any store fault 500
+    /// `PMS_PRT_500`): 503 `PMS_PRT_503` naming the outage, with `Retry-After`. Contention
+    /// clears within a second; a restart or failover takes a few; a full disk or a read-only
+    /// database waits for an operator.
+    pub fn unavailable(reason: Outage, cause: impl Into<String>) -> Self {
+        let retry_after = match reason {
+            Outage::Busy => 1,
+            Outage::Unreachable => 5,
+            Outage::DiskFull | Outage::ReadOnly => 30,
+        };
+        Self {
+            cause: Some(cause.into()),
+            retry_after: Some(retry_after),
+            ..Self::with_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "PMS_PRT_503",
+                format!(
+                    "Service temporarily unavailable: {}. Please retry later.",
+                    reason.describe()
+                ),
+            )
+        }
+    }
     pub fn not_found() -> Self {
         Self {
             auth: true,
@@ -124,9 +151,13 @@ impl ApiError {
     }
 }
 
+/// An outage of the store is a 503; any other store failure is a fault of pms (500).
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(e.to_string())
+        match e {
+            StoreError::Unavailable { reason, .. } => ApiError::unavailable(reason, e.to_string()),
+            e => ApiError::internal(e.to_string()),
+        }
     }
 }
 
@@ -405,7 +436,11 @@ impl Echo {
 
     pub fn error_response(&self, now: Timestamp, e: ApiError) -> Response {
         if let Some(cause) = &e.cause {
-            tracing::error!(correlation_id = %self.correlation_id, %cause, "request failed");
+            if e.status == StatusCode::SERVICE_UNAVAILABLE {
+                tracing::warn!(correlation_id = %self.correlation_id, %cause, "store unavailable");
+            } else {
+                tracing::error!(correlation_id = %self.correlation_id, %cause, "request failed");
+            }
         }
         let errors: Vec<Value> = e
             .errors
@@ -420,6 +455,10 @@ impl Echo {
         if e.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = e.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }
@@ -480,4 +519,60 @@ pub fn ts(t: &Timestamp) -> Value {
 
 pub fn ts_opt(t: &Option<Timestamp>) -> Value {
     t.as_ref().map_or(Value::Null, ts)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use pms_domain::store::Constraint;
+
+    fn now() -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339("2026-01-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    }
+
+    #[test]
+    fn store_outages_are_503_with_retry_after_and_faults_stay_500() {
+        for (reason, words, retry) in [
+            (Outage::Unreachable, "database unavailable", "5"),
+            (Outage::DiskFull, "disk full", "30"),
+            (Outage::ReadOnly, "database is read-only", "30"),
+            (Outage::Busy, "database busy", "1"),
+        ] {
+            let e: ApiError = DomainError::Store(StoreError::unavailable(reason, "x")).into();
+            assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(e.errors[0].code, "PMS_PRT_503");
+            assert!(e.errors[0].message.contains(words), "{:?}", e.errors);
+            for kind in [Kind::V1, Kind::V2("mosip.x")] {
+                let resp = Echo::new(kind).error_response(now(), e.clone_for_test());
+                assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+                assert_eq!(resp.headers()[header::RETRY_AFTER], retry);
+            }
+        }
+        for e in [
+            StoreError::failed("syntax error"),
+            StoreError::Corrupt("bad".into()),
+        ] {
+            let e: ApiError = e.into();
+            assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(e.errors[0].code, "PMS_PRT_500");
+            assert_eq!(e.retry_after, None);
+        }
+        let e: ApiError = StoreError::Conflict(Constraint::PartnerId).into();
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    impl ApiError {
+        fn clone_for_test(&self) -> ApiError {
+            ApiError {
+                status: self.status,
+                errors: self.errors.clone(),
+                auth: self.auth,
+                cause: self.cause.clone(),
+                retry_after: self.retry_after,
+            }
+        }
+    }
 }

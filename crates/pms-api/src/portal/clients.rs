@@ -459,6 +459,7 @@ pub async fn create(State(p): St, user: User, Extension(mut form): Extension<For
             )
             .await
         }
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => failure_page(&user, &e),
         Err(e) => {
             problems.merge_api(&e, CLIENT_CODES);
             create_page(
@@ -713,6 +714,7 @@ pub async fn edit(
             )
             .await
         }
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => failure_page(&user, &e),
         Err(e) => {
             problems.merge_api(&e, CLIENT_CODES);
             edit_page(

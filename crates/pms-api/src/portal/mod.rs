@@ -384,7 +384,26 @@ impl FromRequestParts<Portal> for User {
 }
 
 /// A domain or store failure as a page (for reads and actions without a form of their own).
+/// A store outage is a plain 503 page with `Retry-After`, whatever the form: nothing the person
+/// typed is wrong.
 pub(crate) fn failure_page(user: &User, e: &ApiError) -> Response {
+    if e.status == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(error = ?e, "portal request: store unavailable");
+        let mut page = layout::error_page(
+            Some(user),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service temporarily unavailable",
+            &format!(
+                "{} Nothing you entered is wrong; please try again in a few minutes.",
+                e.errors.first().map_or("", |x| x.message.as_str())
+            ),
+        );
+        if let Some(secs) = e.retry_after {
+            page.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        return page;
+    }
     if e.status == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(error = ?e, "portal request failed");
     }

@@ -305,6 +305,7 @@ pub async fn register(State(p): St, user: User, Extension(form): Extension<Form>
     .await;
     match res {
         Ok(()) => see_other(&format!("{PREFIX}/partner?ok=registered")),
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => failure_page(&user, &e),
         Err(e) => {
             let problems = Problems::from_api(&e, REGISTER_CODES);
             render(
@@ -354,6 +355,7 @@ pub async fn request_mapping(
     .await;
     match res {
         Ok(()) => see_other(&format!("{PREFIX}/partner?ok=requested")),
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => failure_page(&user, &e),
         Err(e) => {
             let problems = Problems::from_api(&e, MAPPING_CODES);
             // A partner that is not the caller's has no form on the page: say it above all.

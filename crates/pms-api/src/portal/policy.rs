@@ -119,6 +119,7 @@ pub async fn create_group(State(p): St, user: User, Extension(form): Extension<F
     .await;
     match res {
         Ok(()) => see_other(&format!("{PREFIX}/policy/groups?ok=group")),
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => failure_page(&user, &e),
         Err(e) => {
             let problems = Problems::from_api(&e, &[("PMS_POL_014", "name")]);
             groups_page(&p, &user, &form, &problems, None).await
@@ -304,6 +305,7 @@ pub async fn create_policy(State(p): St, user: User, Extension(form): Extension<
             .await
         }
         Ok(false) => policies_page(&p, &user, &form, &problems, None, None).await,
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => failure_page(&user, &e),
         Err(e) => {
             problems.merge_api(&e, POLICY_CODES);
             policies_page(&p, &user, &form, &problems, None, None).await

@@ -556,3 +556,56 @@ pub fn pms_token(data_dir: &std::path::Path, user: &str, roles: &str) -> String 
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// A tmpfs of `size` on a directory of its own, unmounted (lazily: the app keeps its files open
+/// until the test's runtime ends) when dropped. For a disk that really fills up (ENOSPC from the
+/// kernel, as on a full volume).
+pub struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None` when this process may not mount (not root): the caller says so and returns.
+    pub fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .ok()?;
+        out.status.success().then_some(Self { dir })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Fills the file system of `dir` with a file, leaving about `leave` bytes free; returns it.
+pub fn fill(dir: &std::path::Path, leave: u64) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    let mut written = 0u64;
+    loop {
+        match f.write(&chunk) {
+            Ok(0) => break,
+            Ok(n) => written += n as u64,
+            Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
+            Err(e) => panic!("{e}"),
+        }
+    }
+    f.set_len(written.saturating_sub(leave)).unwrap();
+    f.sync_all().unwrap();
+    path
+}

@@ -652,3 +652,52 @@ async fn the_portal_can_be_switched_off() {
         assert!(r.body.contains("PMS_EXT_003"), "{}", r.body);
     }
 }
+
+/// A store outage in the portal is a plain 503 page with `Retry-After`, not a problem placed
+/// next to a field of the form. The disk really fills up (a small tmpfs, as in the API suite's
+/// outage tests), and the portal recovers with it.
+#[tokio::test]
+async fn a_store_outage_is_a_plain_503_page() {
+    let Some(disk) = SmallDisk::mount("16m") else {
+        eprintln!("skipped: mounting a tmpfs needs root (CAP_SYS_ADMIN)");
+        return;
+    };
+    let data = tempfile::tempdir_in(disk.path()).unwrap();
+    let db = TestDb::Sqlite(data.path().join("pms.db"));
+    let app = spawn_in(data, db, |_| {}).await;
+    let mut web = Web::of(&app);
+    let csrf = web.dev_sign_in("pm1", &["POLICYMANAGER"]).await;
+    let filler = fill(disk.path(), 256 * 1024);
+    let mut refused = None;
+    for i in 0..2000 {
+        let name = format!("group {i} {}", "x".repeat(100));
+        let r = web
+            .post(
+                "/portal/policy/groups",
+                &[("csrf", &csrf), ("name", &name), ("desc", "d")],
+            )
+            .await;
+        if r.status != 303 {
+            refused = Some(r);
+            break;
+        }
+    }
+    let page = refused.expect("the disk never filled up");
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(
+        page.body.contains("Service temporarily unavailable"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("disk full"), "{}", page.body);
+    assert!(page.headers.get("retry-after").is_some());
+
+    std::fs::remove_file(filler).unwrap();
+    let r = web
+        .post(
+            "/portal/policy/groups",
+            &[("csrf", &csrf), ("name", "after"), ("desc", "d")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+}
