@@ -4,7 +4,7 @@
 
 use crate::input::{Fields, Text};
 use pms_domain::client_fields::{
-    is_valid_logo_uri, is_valid_redirect_uri, name_map_fits, redirect_list_fits,
+    is_allowed_redirect_uri, is_valid_logo_uri, name_map_fits, redirect_list_fits, BlockedSchemes,
 };
 use pms_domain::model::{ClientStatus, NameMap};
 use serde_json::Value;
@@ -55,6 +55,8 @@ pub struct ClientFieldRules {
     pub grant_types: Vec<String>,
     pub client_auth_methods: Vec<String>,
     pub language_codes: HashSet<String>,
+    /// `oidc_client.blocked_redirect_schemes`: refused like any other bad redirect URI.
+    pub blocked_redirect_schemes: BlockedSchemes,
 }
 
 fn esignet(f: &mut Fields<'_>, code: &str, path: &str) {
@@ -118,10 +120,13 @@ pub fn string_list(
     out
 }
 
-/// §3.4, including the whole-list length eSignet's column imposes.
-pub fn redirect_uris(f: &mut Fields<'_>) -> Vec<String> {
+/// §3.4 plus the configured blocked schemes, including the whole-list length eSignet's column
+/// imposes.
+pub fn redirect_uris(f: &mut Fields<'_>, rules: &ClientFieldRules) -> Vec<String> {
     let before = f.error_count();
-    let uris = string_list(f, "redirectUris", &REDIRECT_URIS, is_valid_redirect_uri);
+    let uris = string_list(f, "redirectUris", &REDIRECT_URIS, |s| {
+        is_allowed_redirect_uri(s, &rules.blocked_redirect_schemes)
+    });
     if f.error_count() == before && f.has_request() && !redirect_list_fits(&uris) {
         esignet(f, REDIRECT_URIS.code, "redirectUris");
     }

@@ -5,6 +5,9 @@
 //! URIs are checked by a small hand-written parser rather than a URL crate: the accepted grammar
 //! is deliberately narrower than RFC 3986 (no user-info, restricted hosts, Ant-style wildcards in
 //! the path only), and a general parser would normalise away exactly what must be rejected.
+//!
+//! On top of that grammar, [`BlockedSchemes`] refuses redirect URIs whose scheme makes a browser
+//! run script or read local data (`javascript://rp.example/%0aalert(1)` passes §3.4's grammar).
 
 use std::net::Ipv6Addr;
 
@@ -47,7 +50,8 @@ fn split_uri(uri: &str) -> Option<UriParts<'_>> {
     })
 }
 
-fn is_valid_scheme(scheme: &str) -> bool {
+/// RFC 3986 `scheme`: `[A-Za-z][A-Za-z0-9+.-]*`.
+pub fn is_valid_scheme(scheme: &str) -> bool {
     let mut chars = scheme.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
@@ -187,6 +191,71 @@ fn is_valid_redirect_path(path: &str) -> bool {
         && path
             .split('/')
             .all(|segment| segment != "." && segment != "..")
+}
+
+/// The default of config `oidc_client.blocked_redirect_schemes`: the schemes with which a browser
+/// runs script (`javascript`, `vbscript`), renders data carried in the URI itself (`data`,
+/// `blob`) or opens local or internal documents (`file`, `about`), none of which a relying party
+/// can legitimately receive an authorization code on.
+pub const DEFAULT_BLOCKED_REDIRECT_SCHEMES: &[&str] =
+    &["javascript", "vbscript", "data", "file", "blob", "about"];
+
+/// Redirect-URI schemes refused although §3.4's grammar accepts them, compared ignoring ASCII
+/// case (schemes are case-insensitive, RFC 3986 §3.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockedSchemes(Vec<String>);
+
+/// A configured entry that is not a scheme.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockedSchemeError {
+    #[error("an entry is empty")]
+    Empty,
+    #[error("{0:?} is not a URI scheme ([A-Za-z][A-Za-z0-9+.-]*, without \":\")")]
+    Malformed(String),
+}
+
+impl BlockedSchemes {
+    /// The configured entries, each a bare scheme (`javascript`, not `javascript:`).
+    pub fn parse<S: AsRef<str>>(
+        entries: impl IntoIterator<Item = S>,
+    ) -> Result<Self, BlockedSchemeError> {
+        entries
+            .into_iter()
+            .map(|entry| {
+                let entry = entry.as_ref();
+                if entry.is_empty() {
+                    Err(BlockedSchemeError::Empty)
+                } else if is_valid_scheme(entry) {
+                    Ok(entry.to_ascii_lowercase())
+                } else {
+                    Err(BlockedSchemeError::Malformed(entry.to_owned()))
+                }
+            })
+            .collect::<Result<_, _>>()
+            .map(BlockedSchemes)
+    }
+
+    /// Whether `uri`'s scheme is one of these. The scheme is read the way a browser reads it
+    /// (WHATWG URL): leading and trailing C0 controls and spaces are dropped and tabs and line
+    /// breaks removed anywhere, and the scheme is what precedes the first `:`, with or without
+    /// `//` after it. §3.4 rule 1 already refuses every such character; reading the scheme like
+    /// this keeps the check sound on its own.
+    pub fn blocks(&self, uri: &str) -> bool {
+        let trimmed = uri.trim_matches(|c: char| c <= ' ');
+        let cleaned: String = trimmed
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+            .collect();
+        let Some((scheme, _)) = cleaned.split_once(':') else {
+            return false;
+        };
+        self.0.iter().any(|b| b.eq_ignore_ascii_case(scheme))
+    }
+}
+
+/// §3.4 rules 1–7, and a scheme not in `blocked`.
+pub fn is_allowed_redirect_uri(s: &str, blocked: &BlockedSchemes) -> bool {
+    is_valid_redirect_uri(s) && !blocked.blocks(s)
 }
 
 /// §3.4: the list, written as a JSON array with every `/` escaped as `\/` (as eSignet stores it),
@@ -368,6 +437,118 @@ mod tests {
         }
     }
 
+    fn default_blocked() -> BlockedSchemes {
+        BlockedSchemes::parse(DEFAULT_BLOCKED_REDIRECT_SCHEMES).unwrap()
+    }
+
+    #[test]
+    fn blocked_schemes_are_refused_in_any_case_with_or_without_slashes() {
+        let blocked = default_blocked();
+        for scheme in DEFAULT_BLOCKED_REDIRECT_SCHEMES {
+            let upper = scheme.to_ascii_uppercase();
+            for uri in [
+                format!("{scheme}://rp.example/cb"),
+                format!("{upper}://rp.example/cb"),
+                format!("{scheme}:rp.example/cb"),
+                format!("{scheme}:alert(1)"),
+            ] {
+                assert!(blocked.blocks(&uri), "{uri} is blocked");
+                assert!(!is_allowed_redirect_uri(&uri, &blocked), "{uri} is refused");
+            }
+            // the grammar alone accepts the `//` form: the block is what refuses it
+            assert!(is_valid_redirect_uri(&format!("{scheme}://rp.example/cb")));
+        }
+        for uri in [
+            "javascript://rp.example/%0aalert(document.cookie)",
+            "JaVaScRiPt://rp.example/cb",
+            "JaVaScRiPt:alert(1)",
+            "vbscript://rp.example/msgbox",
+            "data://rp.example/text/html;base64,PHNjcmlwdD4",
+            "file://localhost/etc/passwd",
+            "blob://rp.example/0f2c",
+            "about://blank",
+        ] {
+            assert!(!is_allowed_redirect_uri(uri, &blocked), "{uri}");
+        }
+    }
+
+    #[test]
+    fn blocked_schemes_are_read_as_a_browser_reads_them() {
+        let blocked = default_blocked();
+        for uri in [
+            " javascript://rp.example/cb",
+            "\u{0}javascript://rp.example/cb",
+            "\u{1f}javascript://rp.example/cb",
+            "\tjavascript://rp.example/cb",
+            "java\tscript://rp.example/cb",
+            "java\nscript:alert(1)",
+            "jav\rascript://rp.example/cb",
+            "javascript\t://rp.example/cb",
+        ] {
+            assert!(blocked.blocks(uri), "{uri:?} is blocked");
+            assert!(!is_allowed_redirect_uri(uri, &blocked), "{uri:?}");
+        }
+        // not a blocked scheme, only one that starts or ends like it
+        for uri in [
+            "javascripts://rp.example/cb",
+            "x-javascript://rp.example/cb",
+            "data.example://cb",
+            "https://rp.example/javascript:alert(1)",
+            "https://rp.example/cb?next=data:x",
+        ] {
+            assert!(!blocked.blocks(uri), "{uri} is not blocked");
+        }
+    }
+
+    #[test]
+    fn allowed_redirect_uris_stay_allowed() {
+        let blocked = default_blocked();
+        for uri in [
+            "https://health-services.com/userprofile",
+            "http://localhost:5000/**",
+            "http://127.0.0.1:8080/cb",
+            "io.mosip.residentapp://oauth",
+            "HTTPS://RP.Example.COM/Cb",
+            "javascripts://rp.example/cb",
+            "a+b.c-d://host",
+        ] {
+            assert!(is_allowed_redirect_uri(uri, &blocked), "{uri}");
+        }
+        // with no scheme blocked, the grammar alone decides
+        let none = BlockedSchemes::parse(Vec::<String>::new()).unwrap();
+        assert!(is_allowed_redirect_uri("javascript://rp.example/cb", &none));
+        assert!(!is_allowed_redirect_uri("javascript:alert(1)", &none));
+        // a configured scheme is compared ignoring case too
+        let custom = BlockedSchemes::parse(["IO.Mosip.ResidentApp"]).unwrap();
+        assert!(!is_allowed_redirect_uri(
+            "io.mosip.residentapp://oauth",
+            &custom
+        ));
+        assert!(is_allowed_redirect_uri("data://rp.example/cb", &custom));
+    }
+
+    #[test]
+    fn blocked_scheme_entries_must_be_schemes() {
+        assert_eq!(
+            BlockedSchemes::parse(["javascript", ""]),
+            Err(BlockedSchemeError::Empty)
+        );
+        for bad in ["javascript:", " data", "1abc", "java script", "ftp://", "*"] {
+            assert_eq!(
+                BlockedSchemes::parse([bad]),
+                Err(BlockedSchemeError::Malformed(bad.to_owned())),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            BlockedSchemes::parse(["JavaScript", "x-app+v1.2"]),
+            Ok(BlockedSchemes(vec![
+                "javascript".into(),
+                "x-app+v1.2".into()
+            ]))
+        );
+    }
+
     #[test]
     fn redirect_uri_length_limit() {
         let base = "https://rp.example.com/";
@@ -511,6 +692,11 @@ mod tests {
             let uri = format!("{scheme}://{authority}{rest}");
             let _ = is_valid_redirect_uri(&uri);
             let _ = is_valid_logo_uri(&uri);
+        }
+
+        #[test]
+        fn blocked_check_never_panics(s in "\\PC{0,60}") {
+            let _ = is_allowed_redirect_uri(&s, &BlockedSchemes::parse(DEFAULT_BLOCKED_REDIRECT_SCHEMES).unwrap());
         }
 
         #[test]

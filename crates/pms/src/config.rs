@@ -231,6 +231,9 @@ pub struct OidcClientCfg {
     pub rsa_min_bits: usize,
     pub rsa_max_bits: usize,
     pub language_codes: List,
+    /// Redirect-URI schemes refused although §3.4's grammar accepts them (compared ignoring
+    /// case); empty blocks none.
+    pub blocked_redirect_schemes: List,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -384,6 +387,9 @@ impl Default for Config {
                 rsa_min_bits: 2048,
                 rsa_max_bits: 4096,
                 language_codes: list(pms_domain::client_fields::ISO_639_2T),
+                blocked_redirect_schemes: list(
+                    pms_domain::client_fields::DEFAULT_BLOCKED_REDIRECT_SCHEMES,
+                ),
             },
             claims: ClaimsCfg {
                 claims_supported: list(pms_domain::claims::DEFAULT_CLAIMS_SUPPORTED),
@@ -610,6 +616,10 @@ impl Config {
         if self.list.max_page_size == 0 {
             return Err("list.max_page_size must be greater than 0".into());
         }
+        pms_domain::client_fields::BlockedSchemes::parse(
+            &self.oidc_client.blocked_redirect_schemes.0,
+        )
+        .map_err(|e| format!("oidc_client.blocked_redirect_schemes: {e}"))?;
         let (min, max) = (self.oidc_client.rsa_min_bits, self.oidc_client.rsa_max_bits);
         // Below 2048 bits RSA is breakable in practice; eSignet keeps keys in a
         // 1024-character column, which a modulus above 4096 bits overflows.
@@ -912,6 +922,62 @@ mod tests {
             ]),
         );
         assert!(c.is_ok());
+    }
+
+    #[test]
+    fn blocked_redirect_schemes_default_and_override() {
+        let c = Config::load(None, &[]).unwrap().config;
+        assert_eq!(
+            c.oidc_client.blocked_redirect_schemes.0,
+            vec!["javascript", "vbscript", "data", "file", "blob", "about"]
+        );
+        let c = Config::load(
+            None,
+            &env(&[(
+                "PMS_OIDC_CLIENT__BLOCKED_REDIRECT_SCHEMES",
+                "javascript, x-internal",
+            )]),
+        )
+        .unwrap()
+        .config;
+        assert_eq!(
+            c.oidc_client.blocked_redirect_schemes.0,
+            vec!["javascript", "x-internal"]
+        );
+        // an empty value blocks nothing
+        let c = Config::load(
+            None,
+            &env(&[("PMS_OIDC_CLIENT__BLOCKED_REDIRECT_SCHEMES", "")]),
+        )
+        .unwrap()
+        .config;
+        assert!(c.oidc_client.blocked_redirect_schemes.0.is_empty());
+        for value in ["javascript:", "java script", "1x"] {
+            let err = Config::load(
+                None,
+                &env(&[("PMS_OIDC_CLIENT__BLOCKED_REDIRECT_SCHEMES", value)]),
+            )
+            .unwrap_err();
+            assert!(
+                err.starts_with("oidc_client.blocked_redirect_schemes: "),
+                "{err}"
+            );
+            assert!(err.contains(value), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+        // an empty entry can only come from a file
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pms.toml");
+        std::fs::write(
+            &file,
+            "[oidc_client]\nblocked_redirect_schemes = [\"javascript\", \"\"]\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file), &[]).unwrap_err();
+        assert_eq!(
+            err,
+            "oidc_client.blocked_redirect_schemes: an entry is empty"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use pms_api::portal::{OidcSettings, PortalSettings};
 use pms_api::{ApiSettings, AppState, Services};
 use pms_delivery::{DeliveryMetrics, DeliverySettings, ServiceTokenSettings, TokenMode, Worker};
 use pms_domain::claims::{ClaimsMapping, DEFAULT_AMR_ACR_MAPPING, DEFAULT_IDENTITY_MAPPING};
+use pms_domain::client_fields::BlockedSchemes;
 use pms_domain::client_key::KeyPolicy;
 use pms_domain::ops::clients::ClientRules;
 use pms_domain::ops::Rules;
@@ -269,6 +270,10 @@ impl Application {
                     .iter()
                     .cloned()
                     .collect(),
+                blocked_redirect_schemes: BlockedSchemes::parse(
+                    &config.oidc_client.blocked_redirect_schemes.0,
+                )
+                .context("oidc_client.blocked_redirect_schemes")?,
             },
             max_body_bytes: config.http.max_body_bytes,
             max_clock_skew_seconds: config.request.max_clock_skew_seconds,

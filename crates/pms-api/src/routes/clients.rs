@@ -47,7 +47,7 @@ pub(crate) fn create_command(st: &AppState, f: &mut Fields<'_>, family: ClientFa
     let public_key = ci::public_key(f);
     let auth_partner_id = f.text("authPartnerId", AUTH_PARTNER_ID);
     let logo_uri = ci::logo_uri(f);
-    let redirect_uris = ci::redirect_uris(f);
+    let redirect_uris = ci::redirect_uris(f, rules);
     let grant_types = ci::grant_types(f, rules);
     let client_auth_methods = ci::client_auth_methods(f, rules);
     let name_lang_map = match family {
@@ -77,7 +77,7 @@ pub(crate) fn update_command(
 ) -> ClientUpdate {
     let rules = &st.settings.client_fields;
     let logo_uri = ci::logo_uri(f);
-    let redirect_uris = ci::redirect_uris(f);
+    let redirect_uris = ci::redirect_uris(f, rules);
     let status = ci::status(f);
     let grant_types = ci::grant_types(f, rules);
     let client_name = f.text("clientName", NAME);

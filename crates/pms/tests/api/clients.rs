@@ -886,6 +886,91 @@ async fn update_checks_in_order() {
     );
 }
 
+/// Redirect URIs whose scheme runs script or reads local data in a browser
+/// (`oidc_client.blocked_redirect_schemes`): `invalid_redirect_uri` at the element on create and
+/// update through both families, in any case, and nothing is written. App schemes, `http`
+/// (localhost too) and `https` stay valid, and so does a scheme that merely starts like a
+/// blocked one.
+#[tokio::test]
+async fn redirect_uris_with_a_blocked_scheme_are_refused_on_create_and_update() {
+    let app = spawn_app().await;
+    let pol = ready(&app).await;
+    create(
+        &app,
+        OAUTH,
+        "rp1",
+        AUTH_PARTNER,
+        oauth_body(&pol, ec_vector()),
+    )
+    .await
+    .ok();
+    let blocked = [
+        "javascript://rp.example/%0aalert(document.cookie)",
+        "JaVaScRiPt://rp.example/cb",
+        "vbscript://rp.example/cb",
+        "VBScript://rp.example/cb",
+        "data://rp.example/cb",
+        "file://localhost/etc/passwd",
+        "blob://rp.example/cb",
+        "about://blank",
+    ];
+    for uri in blocked {
+        for path in [OIDC, OAUTH] {
+            let mut b = oauth_body(&pol, fresh_key());
+            b["redirectUris"] = json!(["https://rp.example.com/cb", uri]);
+            let r = unchanged!(app, create(&app, path, "rp1", AUTH_PARTNER, b).await);
+            r.assert_error(
+                "invalid_redirect_uri",
+                "request.redirectUris[1]: invalid_redirect_uri",
+            );
+            let mut u = update_body("ACTIVE");
+            u["clientNameLangMap"] = json!({ "eng": "Health Services" });
+            u["redirectUris"] = json!([uri]);
+            let r = unchanged!(app, update(&app, path, EC_ID, "rp1", u).await);
+            r.assert_error(
+                "invalid_redirect_uri",
+                "request.redirectUris[0]: invalid_redirect_uri",
+            );
+        }
+    }
+    let valid = json!([
+        "io.mosip.residentapp://oauth",
+        "http://localhost:5000/**",
+        "https://rp.example.com/cb",
+        "javascripts://rp.example/cb",
+        "data.example://cb"
+    ]);
+    let mut u = update_body("ACTIVE");
+    u["redirectUris"] = valid.clone();
+    update(&app, OIDC, EC_ID, "rp1", u).await.ok();
+    assert_eq!(
+        read(&app, OIDC, EC_ID, "rp1").await.ok()["redirectUris"],
+        valid
+    );
+    let mut b = create_body(&pol, fresh_key());
+    b["redirectUris"] = valid;
+    create(&app, OIDC, "rp1", AUTH_PARTNER, b).await.ok();
+}
+
+/// `oidc_client.blocked_redirect_schemes` decides: a configured scheme is refused in any case,
+/// and a default one that the configuration leaves out is accepted.
+#[tokio::test]
+async fn blocked_redirect_schemes_come_from_the_configuration() {
+    let app =
+        spawn_with(|c| c.oidc_client.blocked_redirect_schemes.0 = vec!["x-internal".into()]).await;
+    let pol = ready(&app).await;
+    let mut b = create_body(&pol, fresh_key());
+    b["redirectUris"] = json!(["X-Internal://rp.example/cb"]);
+    let r = unchanged!(app, create(&app, OIDC, "rp1", AUTH_PARTNER, b).await);
+    r.assert_error(
+        "invalid_redirect_uri",
+        "request.redirectUris[0]: invalid_redirect_uri",
+    );
+    let mut b = create_body(&pol, fresh_key());
+    b["redirectUris"] = json!(["data://rp.example/cb"]);
+    create(&app, OIDC, "rp1", AUTH_PARTNER, b).await.ok();
+}
+
 #[tokio::test]
 async fn update_field_failures_are_reported_in_field_order() {
     let app = spawn_app().await;

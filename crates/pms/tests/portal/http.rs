@@ -388,6 +388,18 @@ async fn preview_derives_the_client_without_writing_and_create_writes_once() {
         "{}",
         r.body
     );
+    // a scheme that runs script (oidc_client.blocked_redirect_schemes): the same, at the field
+    let mut bad = fields("create");
+    bad[6].1 = "JavaScript://a.example/%0aalert(1)".to_string();
+    let b: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = unchanged!(app, web.post_multipart("/portal/clients/new", &b).await);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("id=\"redirectUris-error\""), "{}", r.body);
+    assert!(
+        r.body.contains("Invalid redirect uri (entry 1)"),
+        "{}",
+        r.body
+    );
     // a bad key
     let mut bad = fields("create");
     bad[4].1 = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_string();
