@@ -1,12 +1,14 @@
 //! Field rules of the OIDC client requests (api-oidc-clients.md §3): bean-validation reasons for
 //! shape failures, eSignet-style codes (`<path>: <code>`) for the values eSignet would refuse.
-//! Each reader reports at most one failure per field, the first rule in table order.
+//! Each reader reports at most one failure per field, the first rule in table order. Names, the
+//! plain one and the map's values, are [`Name`]s: NFC, trimmed, no invisible or control character.
 
-use crate::input::{Fields, Text};
+use crate::input::{Fields, Text, HIDDEN_CHARACTERS};
 use pms_domain::client_fields::{
     is_allowed_redirect_uri, is_valid_logo_uri, name_map_fits, redirect_list_fits, BlockedSchemes,
 };
 use pms_domain::model::{ClientStatus, NameMap};
+use pms_domain::name::Name;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -204,25 +206,33 @@ pub fn name_map(f: &mut Fields<'_>, rules: &ClientFieldRules, name: &str) -> Nam
         esignet(f, "invalid_language_code", &format!("{FIELD}[{k}]"));
         return NameMap::new();
     }
+    // Each value is a name like the plain one: normalised, refused with a hidden character, and
+    // measured (50 characters, the 600 of the whole map) in the form that is stored.
+    let mut names = NameMap::new();
     for (k, v) in map {
-        let reason = match v {
-            Value::String(s) if !s.trim().is_empty() => continue,
-            Value::String(_) | Value::Null => "must not be blank",
-            _ => "invalid type, expected string",
+        let reason = match v.as_str().map(Name::parse) {
+            Some(Ok(n)) if !n.is_empty() => {
+                names.insert(k.clone(), Value::String(n.into()));
+                continue;
+            }
+            Some(Ok(_)) => "must not be blank",
+            Some(Err(_)) => HIDDEN_CHARACTERS,
+            None if v.is_null() => "must not be blank",
+            None => "invalid type, expected string",
         };
         f.reject(reason, &format!("{FIELD}[{k}]"));
         return NameMap::new();
     }
-    let too_long = map
+    let too_long = names
         .iter()
         .find(|(_, v)| v.as_str().is_some_and(|s| s.chars().count() > 50));
     if let Some((k, _)) = too_long {
         esignet(f, "invalid_client_name_length", &format!("{FIELD}[{k}]"));
         return NameMap::new();
     }
-    if !name_map_fits(map, name) {
+    if !name_map_fits(&names, name) {
         esignet(f, "invalid_client_name_length", FIELD);
         return NameMap::new();
     }
-    map.clone()
+    names
 }

@@ -7,6 +7,7 @@ use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use pms_domain::clock::parse_ts;
 use pms_domain::list::{PageReq, Sort, SortDir};
+use pms_domain::name::Name;
 use serde_json::{Map, Value};
 
 /// Reads the body of `req` as one JSON object (stages 5–7) and records its `id`/`version` in
@@ -97,6 +98,11 @@ pub fn nul_in(uri: &axum::http::Uri) -> Option<&'static str> {
         None
     }
 }
+
+/// The reason for a name with an invisible format (Cf) or control (Cc) character
+/// ([`pms_domain::name`]): a pms rule, so a pms text, under the field-validation code `PMS_COR_001`
+/// like every other field rule.
+pub const HIDDEN_CHARACTERS: &str = "must not contain invisible or control characters";
 
 /// Rules of one string field: the reason texts of its failures, as the endpoint's table gives.
 #[derive(Debug, Clone, Copy)]
@@ -245,6 +251,26 @@ impl<'a> Fields<'a> {
             Some(_) => self.reject("invalid type, expected string", name),
         }
         String::new()
+    }
+
+    /// A required name ([`pms_domain::name`]): its string rules checked on the normalised form
+    /// (not blank, then no hidden character, then the length); the empty name when it failed
+    /// (the caller returns before using it).
+    pub fn name(&mut self, field: &str, rule: Text) -> Name {
+        if !self.has_request() {
+            return Name::default();
+        }
+        match self.get(field) {
+            None | Some(Value::Null) => self.reject(rule.null, field),
+            Some(Value::String(s)) => match Name::parse(s) {
+                Ok(n) if n.is_empty() => self.reject(rule.blank, field),
+                Ok(n) if n.chars() > rule.max => self.reject(rule.len, field),
+                Ok(n) => return n,
+                Err(_) => self.reject(HIDDEN_CHARACTERS, field),
+            },
+            Some(_) => self.reject("invalid type, expected string", field),
+        }
+        Name::default()
     }
 
     /// An optional string: `None` when absent or null.

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod error;
 pub mod list;
 pub mod model;
+pub mod name;
 pub mod ops;
 pub mod outbox;
 pub mod policy_doc;

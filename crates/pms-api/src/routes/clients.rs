@@ -42,7 +42,7 @@ pub(crate) fn admit(st: &AppState, caller: &Caller, role_key: &str) -> Result<()
 /// The fields of a client create (the API and the portal read them alike).
 pub(crate) fn create_command(st: &AppState, f: &mut Fields<'_>, family: ClientFamily) -> NewClient {
     let rules = &st.settings.client_fields;
-    let name = f.text("name", NAME);
+    let name = f.name("name", NAME);
     let policy_id = f.text("policyId", POLICY_ID);
     let public_key = ci::public_key(f);
     let auth_partner_id = f.text("authPartnerId", AUTH_PARTNER_ID);
@@ -51,7 +51,7 @@ pub(crate) fn create_command(st: &AppState, f: &mut Fields<'_>, family: ClientFa
     let grant_types = ci::grant_types(f, rules);
     let client_auth_methods = ci::client_auth_methods(f, rules);
     let name_lang_map = match family {
-        ClientFamily::OAuth => ci::name_map(f, rules, &name),
+        ClientFamily::OAuth => ci::name_map(f, rules, name.as_str()),
         ClientFamily::Oidc => NameMap::new(),
     };
     NewClient {
@@ -80,10 +80,10 @@ pub(crate) fn update_command(
     let redirect_uris = ci::redirect_uris(f, rules);
     let status = ci::status(f);
     let grant_types = ci::grant_types(f, rules);
-    let client_name = f.text("clientName", NAME);
+    let client_name = f.name("clientName", NAME);
     let client_auth_methods = ci::client_auth_methods(f, rules);
     let name_lang_map = match path {
-        ClientFamily::OAuth => Some(ci::name_map(f, rules, &client_name)),
+        ClientFamily::OAuth => Some(ci::name_map(f, rules, client_name.as_str())),
         ClientFamily::Oidc => None,
     };
     ClientUpdate {

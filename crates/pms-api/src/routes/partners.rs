@@ -30,7 +30,7 @@ const PARTNER_TYPE: Text = Text::mosip(usize::MAX, "");
 pub(crate) fn register_command(f: &mut Fields<'_>) -> NewPartner {
     let partner_id = f.text("partnerId", PARTNER_ID);
     let policy_group = f.opt_text("policyGroup");
-    let organization_name = f.text("organizationName", ORG_NAME);
+    let organization_name = f.name("organizationName", ORG_NAME);
     let address = f.text("address", ADDRESS);
     let contact_number = f.text("contactNumber", CONTACT);
     let email_id = f.text("emailId", EMAIL);

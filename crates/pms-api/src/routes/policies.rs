@@ -114,7 +114,7 @@ pub(crate) fn create_command(st: &AppState, f: &mut Fields<'_>) -> NewPolicy {
     };
     let group_name = f.text("policyGroupName", GROUP_NAME);
     let policy_type = f.text("policyType", POLICY_TYPE);
-    let name = f.text("name", NAME);
+    let name = f.name("name", NAME);
     let desc = f.text("desc", DESC);
     let version = f.text("version", VERSION);
     let doc = document(f);
@@ -184,7 +184,7 @@ async fn update(
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
         let group_name = f.text("policyGroupName", GROUP_NAME);
-        let name = f.text("name", NAME);
+        let name = f.name("name", NAME);
         let desc = f.text("desc", DESC);
         let version = f.text("version", VERSION);
         let doc = document(&mut f);

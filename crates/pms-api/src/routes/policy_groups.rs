@@ -31,7 +31,7 @@ const DESC: Text = Text::mosip(256, "Length should be between 1 and 256 chars");
 
 /// The fields of a group create (the API and the portal read them alike).
 pub(crate) fn create_command(f: &mut Fields<'_>) -> NewPolicyGroup {
-    let name = f.text("name", NAME_IN);
+    let name = f.name("name", NAME_IN);
     let desc = f.text("desc", DESC_IN);
     NewPolicyGroup { name, desc }
 }
@@ -86,7 +86,7 @@ async fn update(
         caller.require(st.roles(roles::PUT_GROUP))?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
-        let name = f.text("name", NAME);
+        let name = f.name("name", NAME);
         let desc = f.text("desc", DESC);
         let is_active = f.boolean("isActive");
         f.finish()?;

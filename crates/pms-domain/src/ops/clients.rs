@@ -9,6 +9,7 @@ use crate::model::{
     AuditAction, ClientFamily, ClientStatus, Ctx, DomainEvent, NameMap, OidcClient, Partner,
     PolicyState,
 };
+use crate::name::Name;
 use crate::outbox::{self, AggregateType, DeliveryState, OutboxRow, OutboxState};
 use crate::store::{ClientCreateView, Constraint, StoreError, Tx};
 use crate::DomainError;
@@ -25,8 +26,8 @@ pub struct ClientRules {
 #[derive(Debug, Clone)]
 pub struct NewClient {
     pub family: ClientFamily,
-    pub name: String,
-    /// Empty for the legacy family.
+    pub name: Name,
+    /// Empty for the legacy family; its values normalised as names are.
     pub name_lang_map: NameMap,
     pub policy_id: String,
     /// The JWK as sent; its content is checked as the first business check.
@@ -54,7 +55,7 @@ pub struct ClientUpdate {
     pub redirect_uris: Vec<String>,
     pub status: ClientStatus,
     pub grant_types: Vec<String>,
-    pub client_name: String,
+    pub client_name: Name,
     pub client_auth_methods: Vec<String>,
     /// `Some` on `PUT /oauth/client` (replaces the whole map); `None` keeps the stored map.
     pub name_lang_map: Option<NameMap>,
@@ -217,7 +218,7 @@ pub async fn create(
     };
     let client = OidcClient {
         id: key.client_id().to_string(),
-        name: cmd.name,
+        name: cmd.name.into(),
         name_lang_map: cmd.name_lang_map,
         rp_id: partner.id.clone(),
         policy_id: policy.id.clone(),
@@ -301,7 +302,7 @@ pub async fn update(
         }
     } else {
         OidcClient {
-            name: cmd.client_name,
+            name: cmd.client_name.into(),
             logo_uri: cmd.logo_uri,
             redirect_uris: cmd.redirect_uris.into(),
             grant_types: cmd.grant_types.into(),

@@ -3,6 +3,7 @@
 use super::{audit, entity, new_id, owned_partner_ids};
 use crate::list::{ListQuery, MappingFilter, MappingSortField, MappingSummary, Page};
 use crate::model::{AuditAction, Ctx, MappingRequest, MappingStatus, PolicyState};
+use crate::name;
 use crate::store::{Constraint, StoreError, Tx};
 use crate::DomainError;
 
@@ -34,7 +35,7 @@ pub async fn request(
         .clone()
         .ok_or(DomainError::PartnerHasNoGroup)?;
     let named: Vec<_> = tx
-        .policies_named(&cmd.policy_name)
+        .policies_named(&name::normalise(&cmd.policy_name))
         .await?
         .into_iter()
         .filter(|p| p.state() == PolicyState::Activated)

@@ -4,6 +4,7 @@ use super::{audit, entity, Outcome, Rules};
 use crate::model::{
     partner_type, ApprovalStatus, AuditAction, Ctx, DomainEvent, Partner, PolicyGroup,
 };
+use crate::name::{self, Name};
 use crate::store::{Constraint, StoreError, Tx};
 use crate::DomainError;
 
@@ -11,7 +12,7 @@ use crate::DomainError;
 pub struct NewPartner {
     pub partner_id: String,
     pub policy_group: Option<String>,
-    pub organization_name: String,
+    pub organization_name: Name,
     pub address: String,
     pub contact_number: String,
     pub email_id: String,
@@ -61,9 +62,9 @@ pub async fn register(
         return Err(DomainError::PolicyGroupMandatory(type_code.to_string()));
     }
     let mut policy_group_id = None;
-    if let Some(name) = &group_name {
+    if let Some(group_name) = &group_name {
         let group = tx
-            .policy_group_by_name(name)
+            .policy_group_by_name(&name::normalise(group_name))
             .await?
             .ok_or(DomainError::PartnerGroupNotFound)?;
         if !group.is_active {
@@ -81,7 +82,7 @@ pub async fn register(
     };
     let partner = Partner {
         id: cmd.partner_id.clone(),
-        name: cmd.organization_name,
+        name: cmd.organization_name.into(),
         address: cmd.address,
         contact_no: cmd.contact_number,
         email_id: cmd.email_id,

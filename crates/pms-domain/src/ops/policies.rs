@@ -6,6 +6,7 @@ use crate::list::{ListQuery, Page, PolicyFilter, PolicySortField, PolicySummary}
 use crate::model::{
     AuditAction, AuthPolicy, Ctx, DomainEvent, MappingStatus, PolicyGroup, PolicyState,
 };
+use crate::name::{self, Name};
 use crate::store::{Constraint, StoreError, Tx};
 use crate::DomainError;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ pub struct NewPolicy {
     pub policy_id: Option<String>,
     pub group_name: String,
     pub policy_type: String,
-    pub name: String,
+    pub name: Name,
     pub desc: String,
     pub version: String,
     pub policies: serde_json::Value,
@@ -25,7 +26,7 @@ pub struct NewPolicy {
 pub struct PolicyUpdate {
     pub policy_id: String,
     pub group_name: String,
-    pub name: String,
+    pub name: Name,
     pub desc: String,
     pub version: String,
     pub policies: serde_json::Value,
@@ -40,9 +41,10 @@ pub fn allowed_policy_type<'r>(rules: &'r Rules, requested: &str) -> Option<&'r 
         .map(String::as_str)
 }
 
+/// The group a request names, looked up by the name's normalised form ([`crate::name`]).
 async fn active_group_named(tx: &mut dyn Tx, name: &str) -> Result<PolicyGroup, DomainError> {
     let group = tx
-        .policy_group_by_name(name)
+        .policy_group_by_name(&name::normalise(name))
         .await?
         .ok_or(DomainError::GroupNameNotFound)?;
     if !group.is_active {
@@ -73,11 +75,11 @@ pub async fn create(
         .to_string();
     let group = active_group_named(tx, &cmd.group_name).await?;
     if tx
-        .policy_by_name_in_group(&group.id, &cmd.name)
+        .policy_by_name_in_group(&group.id, cmd.name.as_str())
         .await?
         .is_some()
     {
-        return Err(DomainError::PolicyNameTaken(cmd.name));
+        return Err(DomainError::PolicyNameTaken(cmd.name.into()));
     }
     if let Some(id) = &cmd.policy_id {
         if tx.policy(id).await?.is_some() {
@@ -91,7 +93,7 @@ pub async fn create(
     let policy = AuthPolicy {
         id: cmd.policy_id.unwrap_or_else(new_id),
         policy_group_id: group.id.clone(),
-        name: cmd.name,
+        name: cmd.name.into(),
         desc: cmd.desc,
         policy_type,
         version: cmd.version,
@@ -147,13 +149,16 @@ pub async fn update(
     if before.state() != PolicyState::Draft {
         return Err(DomainError::PolicyNotDraftForUpdate);
     }
-    if let Some(other) = tx.policy_by_name_in_group(&group.id, &cmd.name).await? {
+    if let Some(other) = tx
+        .policy_by_name_in_group(&group.id, cmd.name.as_str())
+        .await?
+    {
         if other.id != before.id {
-            return Err(DomainError::PolicyNameTaken(cmd.name));
+            return Err(DomainError::PolicyNameTaken(cmd.name.into()));
         }
     }
     let after = AuthPolicy {
-        name: cmd.name,
+        name: cmd.name.into(),
         desc: cmd.desc,
         version: cmd.version,
         policies: Arc::new(cmd.policies),

@@ -2,19 +2,20 @@
 
 use super::{audit, entity, new_id};
 use crate::model::{AuditAction, AuthPolicy, Ctx, PolicyGroup, PolicyState};
+use crate::name::Name;
 use crate::store::{Constraint, StoreError, Tx};
 use crate::DomainError;
 
 #[derive(Debug, Clone)]
 pub struct NewPolicyGroup {
-    pub name: String,
+    pub name: Name,
     pub desc: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct PolicyGroupUpdate {
     pub id: String,
-    pub name: String,
+    pub name: Name,
     pub desc: String,
     pub is_active: bool,
 }
@@ -34,12 +35,12 @@ pub async fn create(
     ctx: &Ctx,
     cmd: NewPolicyGroup,
 ) -> Result<PolicyGroup, DomainError> {
-    if tx.policy_group_by_name(&cmd.name).await?.is_some() {
-        return Err(DomainError::GroupNameTaken(cmd.name));
+    if tx.policy_group_by_name(cmd.name.as_str()).await?.is_some() {
+        return Err(DomainError::GroupNameTaken(cmd.name.into()));
     }
     let group = PolicyGroup {
         id: new_id(),
-        name: cmd.name,
+        name: cmd.name.into(),
         desc: cmd.desc,
         is_active: true,
         user_id: ctx.caller.user_id.clone(),
@@ -74,8 +75,8 @@ pub async fn update(
         .policy_group(&cmd.id)
         .await?
         .ok_or(DomainError::GroupNotFoundForUpdate)?;
-    if cmd.name != before.name && tx.policy_group_by_name(&cmd.name).await?.is_some() {
-        return Err(DomainError::GroupNameTaken(cmd.name));
+    if cmd.name != before.name && tx.policy_group_by_name(cmd.name.as_str()).await?.is_some() {
+        return Err(DomainError::GroupNameTaken(cmd.name.into()));
     }
     if cmd.is_active != before.is_active
         && has_state(
@@ -86,7 +87,7 @@ pub async fn update(
         return Err(DomainError::GroupHasActivePolicies);
     }
     let after = PolicyGroup {
-        name: cmd.name,
+        name: cmd.name.into(),
         desc: cmd.desc,
         is_active: cmd.is_active,
         user_id: ctx.caller.user_id.clone(),

@@ -971,6 +971,74 @@ async fn blocked_redirect_schemes_come_from_the_configuration() {
     create(&app, OIDC, "rp1", AUTH_PARTNER, b).await.ok();
 }
 
+/// Client names and the values of the name map are stored in NFC, trimmed; invisible format
+/// (Cf) and control (Cc) characters are refused at the field, nothing written. (Client names
+/// need not be unique: the spec has no such rule, so there is no duplicate to collide with.)
+#[tokio::test]
+async fn client_names_are_stored_in_nfc_and_hidden_characters_refused() {
+    let app = spawn_app().await;
+    let pol = ready(&app).await;
+    let invalid = |path: &str| {
+        format!(
+            "Invalid request parameter - must not contain invisible or control characters :request.{path}"
+        )
+    };
+    let hidden = [
+        "Health\u{200b}",
+        "\u{202e}Health",
+        "Heal\u{200d}th",
+        "\u{feff}Health",
+        "Heal\u{7}th",
+        "Heal\tth",
+    ];
+    for name in hidden {
+        for path in [OIDC, OAUTH] {
+            let mut b = oauth_body(&pol, fresh_key());
+            b["name"] = json!(name);
+            let r = unchanged!(app, create(&app, path, "rp1", AUTH_PARTNER, b).await);
+            r.assert_error("PMS_COR_001", &invalid("name"));
+        }
+        let mut b = oauth_body(&pol, fresh_key());
+        b["clientNameLangMap"] = json!({ "eng": "Health", "fra": name });
+        let r = unchanged!(app, create(&app, OAUTH, "rp1", AUTH_PARTNER, b).await);
+        r.assert_error("PMS_COR_001", &invalid("clientNameLangMap[fra]"));
+    }
+    // NFD and surrounding spaces: stored and read in NFC, trimmed
+    let mut b = oauth_body(&pol, ec_vector());
+    b["name"] = json!(" Cafe\u{301} sante\u{301} ");
+    b["clientNameLangMap"] = json!({ "eng": "Cafe\u{301} ", "fra": "\tsante\u{301}" });
+    create(&app, OAUTH, "rp1", AUTH_PARTNER, b).await.ok();
+    let got = read(&app, OAUTH, EC_ID, "rp1").await;
+    let c = got.ok();
+    assert_eq!(c["name"], "Caf\u{e9} sant\u{e9}");
+    assert_eq!(
+        c["clientNameLangMap"],
+        json!({ "eng": "Caf\u{e9}", "fra": "sant\u{e9}" })
+    );
+    // update: the same rules for clientName and the map
+    for name in hidden {
+        for path in [OIDC, OAUTH] {
+            let mut u = update_body("ACTIVE");
+            u["clientName"] = json!(name);
+            u["clientNameLangMap"] = json!({ "eng": "Health" });
+            let r = unchanged!(app, update(&app, path, EC_ID, "rp1", u).await);
+            r.assert_error("PMS_COR_001", &invalid("clientName"));
+        }
+        let mut u = update_body("ACTIVE");
+        u["clientNameLangMap"] = json!({ "eng": name });
+        let r = unchanged!(app, update(&app, OAUTH, EC_ID, "rp1", u).await);
+        r.assert_error("PMS_COR_001", &invalid("clientNameLangMap[eng]"));
+    }
+    let mut u = update_body("ACTIVE");
+    u["clientName"] = json!("Cafe\u{301} 2 ");
+    u["clientNameLangMap"] = json!({ "eng": " Cafe\u{301} 2" });
+    update(&app, OAUTH, EC_ID, "rp1", u).await.ok();
+    let got = read(&app, OIDC, EC_ID, "rp1").await;
+    let c = got.ok();
+    assert_eq!(c["name"], "Caf\u{e9} 2");
+    assert_eq!(c["clientNameLangMap"], json!({ "eng": "Caf\u{e9} 2" }));
+}
+
 #[tokio::test]
 async fn update_field_failures_are_reported_in_field_order() {
     let app = spawn_app().await;

@@ -11,6 +11,7 @@ mod delivery;
 mod edge;
 mod lifecycle;
 mod mappings;
+mod names;
 mod nodes;
 mod openapi;
 mod outages;

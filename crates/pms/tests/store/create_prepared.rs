@@ -6,6 +6,7 @@ use crate::fixtures::*;
 use pms_domain::claims::ClaimsMapping;
 use pms_domain::client_key::KeyPolicy;
 use pms_domain::model::{Caller, ClientFamily, Ctx, MappingStatus};
+use pms_domain::name::Name;
 use pms_domain::ops::clients::{self, ClientRules, NewClient};
 use pms_domain::store::ClientCreateView;
 use pms_domain::{DomainError, Store};
@@ -16,7 +17,7 @@ fn new_client(name: &str) -> NewClient {
     let secret = p256::SecretKey::random(&mut rand_core::OsRng);
     NewClient {
         family: ClientFamily::Oidc,
-        name: name.into(),
+        name: Name::parse(name).unwrap(),
         name_lang_map: Default::default(),
         policy_id: "p1".into(),
         public_key: serde_json::from_str(&secret.public_key().to_jwk_string()).unwrap(),
