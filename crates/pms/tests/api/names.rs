@@ -1,7 +1,8 @@
 //! Names that identify things (policy groups, policies, partners' organisations) are compared and
 //! stored in Unicode NFC, trimmed; invisible format (Cf) and control (Cc) characters are refused.
 //! Look-alike spellings of a taken name are therefore the same name: the spec's "already exists"
-//! error, nothing written. OIDC client names are in `clients.rs`.
+//! error, nothing written, and a name a request refers to finds what it names in any such
+//! spelling. OIDC client names are in `clients.rs`.
 
 use crate::helpers::*;
 use crate::unchanged;
@@ -243,6 +244,24 @@ async fn partner_organisation_names_are_stored_in_nfc_and_hidden_characters_refu
         format!("Soci\u{e9}t\u{e9} {CAFE_NFC}")
     );
     assert_eq!(p["policyGroup"], CAFE_NFC);
+}
+
+#[tokio::test]
+async fn the_active_policies_of_a_group_are_found_by_a_look_alike_name() {
+    let app = spawn_app().await;
+    app.create_group(CAFE_NFC).await;
+    let policy = app.published_policy_in(CAFE_NFC, "p1").await;
+    // `cafe\u{301}` percent-encoded in the path
+    let r = app
+        .get(
+            &format!("{POLICIES}/active/group/cafe%CC%81"),
+            "partner1",
+            AUTH_PARTNER,
+        )
+        .await;
+    let list = r.ok();
+    assert_eq!(list[0]["id"], policy.as_str());
+    assert_eq!(list[0]["policyGroupName"], CAFE_NFC);
 }
 
 #[tokio::test]
