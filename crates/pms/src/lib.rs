@@ -179,7 +179,7 @@ fn portal_settings(config: &Config) -> anyhow::Result<Option<PortalSettings>> {
         OidcSettings {
             issuer: config.auth.issuer.clone(),
             client_id: c.oidc_client_id.clone(),
-            client_secret: c.oidc_client_secret.expose().to_string(),
+            client_secret: c.oidc_client_secret.expose().into(),
             authorization_endpoint: c.authorization_endpoint.clone(),
             token_endpoint: c.token_endpoint.clone(),
             redirect_uri: c.redirect_uri.clone(),
@@ -191,7 +191,7 @@ fn portal_settings(config: &Config) -> anyhow::Result<Option<PortalSettings>> {
         csrf_secret: if c.csrf_secret.is_empty() {
             pms_api::portal::random_secret()
         } else {
-            c.csrf_secret.expose().as_bytes().to_vec()
+            c.csrf_secret.expose().as_bytes().to_vec().into()
         },
         dev_issuer,
         dev_token_ttl: Duration::from_secs(c.dev_token_ttl_seconds),

@@ -34,6 +34,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
+use secrecy::SecretSlice;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,7 +58,7 @@ pub struct PortalSettings {
     /// The `Secure` attribute of the portal's cookies (`portal.cookie_secure`).
     pub cookie_secure: bool,
     /// The key of the CSRF tokens (`portal.csrf_secret`; random per process when unset).
-    pub csrf_secret: Vec<u8>,
+    pub csrf_secret: SecretSlice<u8>,
     /// `Some` with `auth.mode = dev`: the issuer the dev sign-in page mints tokens with.
     pub dev_issuer: Option<DevIssuer>,
     /// Lifetime of a dev sign-in token.
@@ -73,6 +74,7 @@ impl std::fmt::Debug for PortalSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PortalSettings")
             .field("cookie_secure", &self.cookie_secure)
+            .field("csrf_secret", &self.csrf_secret)
             .field("dev", &self.dev_issuer.is_some())
             .field("oidc", &self.oidc)
             .finish_non_exhaustive()
@@ -80,11 +82,11 @@ impl std::fmt::Debug for PortalSettings {
 }
 
 /// A random secret for the CSRF tokens of one process.
-pub fn random_secret() -> Vec<u8> {
+pub fn random_secret() -> SecretSlice<u8> {
     use rand_core::RngCore;
     let mut key = vec![0u8; 32];
     rand_core::OsRng.fill_bytes(&mut key);
-    key
+    key.into()
 }
 
 pub(crate) struct PortalInner {
@@ -427,3 +429,37 @@ pub(crate) fn see_other(path: &str) -> Response {
 
 /// State for handlers that need it.
 pub(crate) type St = State<Portal>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let settings = PortalSettings {
+            cookie_secure: true,
+            csrf_secret: b"csrf-key-123".to_vec().into(),
+            dev_issuer: None,
+            dev_token_ttl: Duration::from_secs(60),
+            oidc: Some(OidcSettings {
+                issuer: "https://kc.example/realms/mosip".into(),
+                client_id: "pms-portal".into(),
+                client_secret: "portal-s3cret".into(),
+                authorization_endpoint: String::new(),
+                token_endpoint: String::new(),
+                redirect_uri: "https://pms.example/portal/callback".into(),
+                scopes: "openid".into(),
+            }),
+            public_dev_mode: false,
+        };
+        let printed = format!("{settings:?}");
+        assert!(printed.contains("pms-portal"), "{printed}");
+        assert!(!printed.contains("portal-s3cret"), "{printed}");
+        assert!(!printed.contains("csrf-key-123"), "{printed}");
+        // the bytes of the CSRF key are not printed as numbers either
+        assert!(!printed.contains("99, 115, 114, 102"), "{printed}");
+        let oidc = format!("{:?}", settings.oidc.unwrap());
+        assert!(!oidc.contains("portal-s3cret"), "{oidc}");
+    }
+}

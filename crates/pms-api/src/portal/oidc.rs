@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -24,8 +25,8 @@ pub struct OidcSettings {
     /// `auth.issuer`: discovery is `{issuer}/.well-known/openid-configuration`.
     pub issuer: String,
     pub client_id: String,
-    /// Empty for a public client.
-    pub client_secret: String,
+    /// Empty for a public client. Held as a secret so that no `Debug` output shows it.
+    pub client_secret: SecretString,
     /// Empty: from discovery.
     pub authorization_endpoint: String,
     /// Empty: from discovery.
@@ -313,8 +314,9 @@ async fn token_request(
     let eps = endpoints(p, o).await?;
     let mut form: Vec<(&str, &str)> = params.to_vec();
     form.push(("client_id", &o.client_id));
-    if !o.client_secret.is_empty() {
-        form.push(("client_secret", &o.client_secret));
+    let secret = o.client_secret.expose_secret();
+    if !secret.is_empty() {
+        form.push(("client_secret", secret));
     }
     let body = serde_urlencoded::to_string(&form).map_err(|e| e.to_string())?;
     let resp = p

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use maud::html;
+use secrecy::ExposeSecret as _;
 use serde_json::Value;
 use sha2::Sha256;
 use std::time::Duration;
@@ -103,7 +104,7 @@ fn valid_sid(s: &str) -> bool {
 
 /// HMAC-SHA256 of `data` under the portal's secret, base64url.
 pub fn sign(p: &Portal, data: &[u8]) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&p.settings.csrf_secret) else {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(p.settings.csrf_secret.expose_secret()) else {
         return String::new();
     };
     mac.update(data);
@@ -115,7 +116,7 @@ pub fn verify(p: &Portal, data: &[u8], tag: &str) -> bool {
     let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
         return false;
     };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&p.settings.csrf_secret) else {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(p.settings.csrf_secret.expose_secret()) else {
         return false;
     };
     mac.update(data);
