@@ -310,7 +310,8 @@ pub struct PortalCfg {
     pub authorization_endpoint: String,
     /// Empty: from discovery.
     pub token_endpoint: String,
-    /// Empty: `http(s)://<Host>/portal/callback` of the request (https when cookie_secure).
+    /// The portal's callback registered at the issuer, e.g. `https://pms.example/portal/callback`;
+    /// required with a portal OIDC client (never derived from a request's `Host`).
     pub redirect_uri: String,
     pub scopes: String,
 }
@@ -656,6 +657,17 @@ impl Config {
                 }
             }
         }
+        // The callback is never derived from a request's Host header (the client chooses it), so
+        // a portal sign-in needs it configured.
+        if self.auth.mode == AuthMode::Jwks
+            && !self.portal.oidc_client_id.trim().is_empty()
+            && self.portal.redirect_uri.trim().is_empty()
+        {
+            return Err(
+                "portal.redirect_uri is required when portal.oidc_client_id is set (auth.mode = jwks)"
+                    .into(),
+            );
+        }
         if self.portal.dev_token_ttl_seconds == 0 {
             return Err("portal.dev_token_ttl_seconds must be greater than 0".into());
         }
@@ -877,6 +889,15 @@ mod tests {
                 env(&[("PMS_PORTAL__DEV_TOKEN_TTL_SECONDS", "0")]),
                 "portal.dev_token_ttl_seconds",
             ),
+            (
+                env(&[
+                    ("PMS_AUTH__MODE", "jwks"),
+                    ("PMS_AUTH__ISSUER", "https://kc.example/realms/mosip"),
+                    ("PMS_AUTH__JWKS_URI", "https://kc.example/certs"),
+                    ("PMS_PORTAL__OIDC_CLIENT_ID", "pms-portal"),
+                ]),
+                "portal.redirect_uri",
+            ),
         ] {
             let err = Config::load(None, &vars).unwrap_err();
             assert!(err.contains(needle), "{err}");
@@ -978,6 +999,26 @@ mod tests {
             err,
             "oidc_client.blocked_redirect_schemes: an entry is empty"
         );
+    }
+
+    #[test]
+    fn a_portal_sign_in_needs_its_redirect_uri_only_in_jwks_mode() {
+        let jwks = [
+            ("PMS_AUTH__MODE", "jwks"),
+            ("PMS_AUTH__ISSUER", "https://kc.example/realms/mosip"),
+            ("PMS_AUTH__JWKS_URI", "https://kc.example/certs"),
+            ("PMS_PORTAL__OIDC_CLIENT_ID", "pms-portal"),
+        ];
+        let mut with_uri = jwks.to_vec();
+        with_uri.push((
+            "PMS_PORTAL__REDIRECT_URI",
+            "https://pms.example/portal/callback",
+        ));
+        let c = Config::load(None, &env(&with_uri)).unwrap().config;
+        assert_eq!(c.portal.redirect_uri, "https://pms.example/portal/callback");
+        // no portal client, or dev mode (no OIDC sign-in): nothing to redirect to
+        assert!(Config::load(None, &env(&jwks[..3])).is_ok());
+        assert!(Config::load(None, &env(&[("PMS_PORTAL__OIDC_CLIENT_ID", "pms-portal")])).is_ok());
     }
 
     #[test]

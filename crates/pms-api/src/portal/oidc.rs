@@ -5,6 +5,10 @@
 //! The pending login (state, nonce, code verifier) travels in a short-lived `HttpOnly` cookie
 //! signed with the portal secret, so no server-side store is needed and any pms node can finish
 //! a login another began.
+//!
+//! The callback address sent to the provider is `portal.redirect_uri`, never one built from the
+//! request's `Host` header: that header is the client's to choose, and a provider that accepted
+//! a look-alike would hand the code to whoever named it.
 
 use super::session::{self, random_token, set_cookie};
 use super::{layout, Portal, St, PREFIX};
@@ -31,7 +35,9 @@ pub struct OidcSettings {
     pub authorization_endpoint: String,
     /// Empty: from discovery.
     pub token_endpoint: String,
-    /// Empty: `http(s)://<Host>/portal/callback` of the request.
+    /// The callback registered at the issuer (`portal.redirect_uri`). Required: it is never
+    /// derived from a request's `Host`, which the client chooses. Empty: the sign-in answers an
+    /// error page.
     pub redirect_uri: String,
     pub scopes: String,
 }
@@ -94,20 +100,9 @@ async fn endpoints<'p>(p: &'p Portal, o: &OidcSettings) -> Result<&'p Endpoints,
         .await
 }
 
-fn redirect_uri(p: &Portal, o: &OidcSettings, headers: &HeaderMap) -> String {
-    if !o.redirect_uri.is_empty() {
-        return o.redirect_uri.clone();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if p.settings.cookie_secure {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}{PREFIX}/callback")
+/// The configured callback; `None` when unset (configuration validation requires it).
+fn redirect_uri(o: &OidcSettings) -> Option<&str> {
+    Some(o.redirect_uri.as_str()).filter(|r| !r.is_empty())
 }
 
 fn not_configured() -> Response {
@@ -124,8 +119,12 @@ fn failed(message: &str) -> Response {
 }
 
 /// `GET /portal/login`: starts the authorization-code flow.
-pub async fn login(State(p): St, headers: HeaderMap) -> Response {
+pub async fn login(State(p): St) -> Response {
     let Some(o) = &p.settings.oidc else {
+        return not_configured();
+    };
+    let Some(redirect) = redirect_uri(o) else {
+        tracing::error!("portal: portal.redirect_uri is not set; no sign-in is started");
         return not_configured();
     };
     let eps = match endpoints(&p, o).await {
@@ -143,7 +142,7 @@ pub async fn login(State(p): St, headers: HeaderMap) -> Response {
     let query = serde_urlencoded::to_string([
         ("response_type", "code"),
         ("client_id", o.client_id.as_str()),
-        ("redirect_uri", redirect_uri(&p, o, &headers).as_str()),
+        ("redirect_uri", redirect),
         ("scope", o.scopes.as_str()),
         ("state", state.as_str()),
         ("nonce", nonce.as_str()),
@@ -209,14 +208,16 @@ async fn finish(p: &Portal, o: &OidcSettings, headers: &HeaderMap, cb: Callback)
     let Some(code) = cb.code else {
         return failed("The sign-in answer carries no code.");
     };
-    let redirect = redirect_uri(p, o, headers);
+    let Some(redirect) = redirect_uri(o) else {
+        return not_configured();
+    };
     let tokens = match token_request(
         p,
         o,
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
-            ("redirect_uri", &redirect),
+            ("redirect_uri", redirect),
             ("code_verifier", text("verifier")),
         ],
     )

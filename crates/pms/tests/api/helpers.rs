@@ -188,9 +188,7 @@ pub async fn spawn_in(
     db: TestDb,
     adjust: impl FnOnce(&mut Config),
 ) -> TestApp {
-    let mut config = Config::load(None, &[]).unwrap().config;
-    config.data_dir = dir.path().to_path_buf();
-    config.database.url = db.url().into();
+    let mut config = base_config(&dir, &db);
     config.http.port = 0;
     adjust(&mut config);
     let clock = Arc::new(ManualClock::new(
@@ -199,6 +197,53 @@ pub async fn spawn_in(
     let app = Application::build_with_clock(config, clock.clone())
         .await
         .unwrap();
+    started(app, dir, db, clock)
+}
+
+/// Starts an app whose configuration names its own address (the portal's `portal.redirect_uri`
+/// must be set before pms listens), with its clock at `start`. A free loopback port is chosen
+/// first, and chosen again should something else take it before pms binds it.
+pub async fn spawn_at_own_address(
+    start: chrono::DateTime<chrono::Utc>,
+    adjust: impl Fn(&mut Config, &str),
+) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::create(dir.path()).await;
+    let clock = Arc::new(ManualClock::new(start));
+    let mut attempts = 0;
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = base_config(&dir, &db);
+        config.http.host = "127.0.0.1".into();
+        config.http.port = port;
+        adjust(&mut config, &format!("http://127.0.0.1:{port}"));
+        match Application::build_with_clock(config, clock.clone()).await {
+            Ok(app) => return started(app, dir, db, clock),
+            Err(e) if attempts < 5 && format!("{e:#}").contains("cannot listen") => attempts += 1,
+            Err(e) => panic!("pms did not start: {e:#}"),
+        }
+    }
+}
+
+/// The default configuration on `dir` and `db`.
+fn base_config(dir: &tempfile::TempDir, db: &TestDb) -> Config {
+    let mut config = Config::load(None, &[]).unwrap().config;
+    config.data_dir = dir.path().to_path_buf();
+    config.database.url = db.url().into();
+    config
+}
+
+/// Serves `app` in the background.
+fn started(
+    app: Application,
+    dir: tempfile::TempDir,
+    db: TestDb,
+    clock: Arc<ManualClock>,
+) -> TestApp {
     let addr = app.local_addr().unwrap();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let issuer = DevIssuer::load_or_create(dir.path()).unwrap();

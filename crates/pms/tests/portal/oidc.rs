@@ -191,16 +191,98 @@ fn query_of(url: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// The provider's settings for pms, without `portal.redirect_uri`.
+fn use_provider(c: &mut pms::config::Config, p: &Provider) {
+    c.auth.mode = pms::config::AuthMode::Jwks;
+    c.auth.jwks_uri = format!("{}/certs", p.issuer);
+    c.auth.issuer = p.issuer.clone();
+    c.portal.oidc_client_id = CLIENT.into();
+    c.portal.cookie_secure = false;
+}
+
 async fn jwks_app(p: &Provider) -> TestApp {
-    let issuer = p.issuer.clone();
-    spawn_with(move |c| {
-        c.auth.mode = pms::config::AuthMode::Jwks;
-        c.auth.jwks_uri = format!("{issuer}/certs");
-        c.auth.issuer = issuer;
-        c.portal.oidc_client_id = CLIENT.into();
-        c.portal.cookie_secure = false;
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 1, 9, 0, 0).unwrap();
+    spawn_at_own_address(start, |c, base| {
+        use_provider(c, p);
+        c.portal.redirect_uri = format!("{base}/portal/callback");
     })
     .await
+}
+
+/// The parts of a response a hostile `Host` header must not reach.
+#[track_caller]
+fn assert_host_not_echoed(page: &crate::web::Page, what: &str) {
+    for (name, value) in &page.headers {
+        let v = value.to_str().unwrap_or("").to_ascii_lowercase();
+        assert!(!v.contains("evil.example"), "{what}: {name}: {v}");
+    }
+    if let Some(l) = &page.location {
+        for (k, v) in query_of(l) {
+            assert!(!v.contains("evil.example"), "{what}: Location {k}={v}");
+        }
+    }
+    assert!(!page.body.contains("evil.example"), "{what}: {}", page.body);
+}
+
+/// The portal names only `portal.redirect_uri` as its callback: a hostile `Host` header reaches
+/// no authorization redirect, no `Location` and no page, whether or not the address is set.
+#[tokio::test]
+async fn a_hostile_host_header_reaches_no_redirect() {
+    const EVIL: &str = "evil.example:443/x?";
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 1, 9, 0, 0)
+        .unwrap()
+        .timestamp();
+    let provider = start_provider(start).await;
+    // Without the address (start-up refuses this configuration; the portal itself must not
+    // fall back to the request's Host either): no sign-in starts.
+    let bare = spawn_with(|c| use_provider(c, &provider)).await;
+    let mut web = Web::of(&bare);
+    web.host = Some(EVIL.into());
+    let r = web.get("/portal/login").await;
+    assert_host_not_echoed(&r, "login without portal.redirect_uri");
+    assert_ne!(r.status, 303, "{:?}", r.location);
+    assert!(!web.cookies.contains_key("pms_oidc"));
+
+    // With the address: the whole sign-in, every request to pms carrying the hostile Host.
+    let app = jwks_app(&provider).await;
+    let mut web = Web::of(&app);
+    web.host = Some(EVIL.into());
+    for path in [
+        "/portal",
+        "/portal/",
+        "/portal/sign-in",
+        "/portal/clients",
+        "/portal/no-such-page",
+        "/portal/callback?state=forged&code=forged",
+    ] {
+        let r = web.get(path).await;
+        assert_host_not_echoed(&r, path);
+    }
+    let go = web.get("/portal/login").await;
+    assert_host_not_echoed(&go, "/portal/login");
+    assert_eq!(go.status, 303, "{}", go.body);
+    let authorize_url = go.location.clone().unwrap();
+    assert!(
+        authorize_url.starts_with(&format!("{}/auth?", provider.issuer)),
+        "{authorize_url}"
+    );
+    assert_eq!(
+        query_of(&authorize_url)["redirect_uri"],
+        format!("{}/portal/callback", app.base)
+    );
+    let back = web.get(&authorize_url).await;
+    let callback = back.location.unwrap();
+    assert!(callback.starts_with(&app.base), "{callback}");
+    let done = web.get(&callback).await;
+    assert_host_not_echoed(&done, "/portal/callback");
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/portal"));
+    let home = web.get("/portal").await;
+    assert_host_not_echoed(&home, "/portal signed in");
+    assert!(home.body.contains("Welcome, alice"), "{}", home.body);
+    let csrf = home.csrf();
+    let out = web.post("/portal/sign-out", &[("csrf", &csrf)]).await;
+    assert_host_not_echoed(&out, "/portal/sign-out");
 }
 
 #[tokio::test]

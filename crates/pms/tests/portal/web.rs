@@ -40,6 +40,8 @@ pub struct Web {
     pub base: String,
     client: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
+    /// A `Host` header sent instead of the real one on requests to `base` (a hostile client).
+    pub host: Option<String>,
 }
 
 impl Web {
@@ -51,6 +53,7 @@ impl Web {
                 .build()
                 .unwrap(),
             cookies: BTreeMap::new(),
+            host: None,
         }
     }
 
@@ -99,11 +102,22 @@ impl Web {
         }
     }
 
+    /// A request to `path` with the cookies and, towards `base`, the `Host` override.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let url = self.url(path);
+        let mut r = self
+            .client
+            .request(method, &url)
+            .header("cookie", self.cookie_header());
+        if let Some(host) = self.host.as_deref().filter(|_| url.starts_with(&self.base)) {
+            r = r.header("host", host);
+        }
+        r
+    }
+
     pub async fn get(&mut self, path: &str) -> Page {
         let r = self
-            .client
-            .get(self.url(path))
-            .header("cookie", self.cookie_header())
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .unwrap();
@@ -114,9 +128,7 @@ impl Web {
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = serde_urlencoded_string(fields);
         let r = self
-            .client
-            .post(self.url(path))
-            .header("cookie", self.cookie_header())
+            .request(reqwest::Method::POST, path)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body)
             .send()
@@ -143,9 +155,7 @@ impl Web {
         }
         body.push_str(&format!("--{boundary}--\r\n"));
         let r = self
-            .client
-            .post(self.url(path))
-            .header("cookie", self.cookie_header())
+            .request(reqwest::Method::POST, path)
             .header(
                 "content-type",
                 format!("multipart/form-data; boundary={boundary}"),
