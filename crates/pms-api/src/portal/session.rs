@@ -22,6 +22,8 @@ pub const SID: &str = "pms_sid";
 pub const ACCESS: &str = "pms_access";
 /// The refresh token (OIDC login only).
 pub const REFRESH: &str = "pms_refresh";
+/// The sign-out route (never refreshes).
+const SIGN_OUT: &str = "/portal/sign-out";
 /// A token this close to its expiry is refreshed first.
 const REFRESH_MARGIN_SECONDS: i64 = 60;
 
@@ -165,10 +167,12 @@ pub async fn session(State(p): St, mut req: Request, next: Next) -> Response {
         set.push(set_cookie(&p, SID, Some(&sid), None));
     }
     // Assets are fetched by a page that was just served (and refreshed if needed): they never
-    // refresh, so parallel fetches do not spend one refresh token several times.
-    let asset = req.uri().path().starts_with("/portal/assets/");
+    // refresh, so parallel fetches do not spend one refresh token several times. Sign-out ends
+    // the session: a refresh there would spend a refresh token only to hand new tokens back.
+    let path = req.uri().path();
+    let skip = path.starts_with("/portal/assets/") || path == SIGN_OUT;
     if let (false, Some(_), Some(refresh)) = (
-        asset,
+        skip,
         &p.settings.oidc,
         cookie(req.headers(), REFRESH).map(str::to_string),
     ) {
@@ -196,8 +200,23 @@ pub async fn session(State(p): St, mut req: Request, next: Next) -> Response {
         }
     }
     let mut resp = next.run(req).await;
+    // A cookie the handler set (or deleted) is its word: the browser keeps the last of two
+    // `Set-Cookie`s of one name, so ours would undo, say, a sign-out.
+    let by_handler: Vec<String> = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split_once('=').map(|(n, _)| n.to_string()))
+        .collect();
     for c in set {
-        resp.headers_mut().append(header::SET_COOKIE, c);
+        let name = c
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once('='))
+            .map(|(n, _)| n);
+        if !name.is_some_and(|n| by_handler.iter().any(|h| h == n)) {
+            resp.headers_mut().append(header::SET_COOKIE, c);
+        }
     }
     resp
 }

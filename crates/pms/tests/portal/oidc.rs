@@ -357,12 +357,19 @@ async fn pkce_login_refresh_and_logout() {
     // a fresh token is not refreshed again
     web.get("/portal/partner").await;
     assert_eq!(provider.refreshes.load(Ordering::SeqCst), 1);
-    // 5. logout clears the cookies
+    // 5. logout clears the cookies, also when the token is due for a refresh: no refresh token
+    // is spent and no new token undoes the sign-out
     let csrf = web.get("/portal").await.csrf();
+    app.clock.advance(chrono::Duration::seconds(270));
     let out = web.post("/portal/sign-out", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, 200);
-    assert!(!web.cookies.contains_key("pms_access"));
+    assert!(
+        !web.cookies.contains_key("pms_access"),
+        "{:?}",
+        out.set_cookies()
+    );
     assert!(!web.cookies.contains_key("pms_refresh"));
+    assert_eq!(provider.refreshes.load(Ordering::SeqCst), 1);
     let r = web.get("/portal/clients").await;
     assert_eq!(r.status, 303);
 }
