@@ -1,5 +1,6 @@
 //! Portal tests. The HTTP-level ones (security headers, CSRF, dev sign-in only in dev mode,
-//! ownership, the OIDC PKCE login against a stand-in provider) always run; the browser journey
+//! ownership, the OIDC PKCE login against a stand-in provider and against node-oidc-provider, a
+//! real OpenID Provider that needs Node.js and npm) always run; the browser journey
 //! runs in headless Chromium when `PMS_TEST_CHROMEDRIVER` names a chromedriver binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,6 +10,7 @@ mod helpers;
 mod browser;
 mod http;
 mod oidc;
+mod provider;
 mod web;
 
 use helpers::{TestApp, ADMIN};
