@@ -500,8 +500,23 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// Where a request's token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `Authorization: Bearer …`: only the request's own code can set it.
+    Header,
+    /// The `Authorization` cookie: a browser sends it whoever made it send the request
+    /// ([`crate::origin`]).
+    Cookie,
+}
+
 /// The token of a request: `Authorization: Bearer …` first, else the `Authorization` cookie.
 pub fn token_of(headers: &HeaderMap) -> Option<&str> {
+    token_and_source(headers).map(|(token, _)| token)
+}
+
+/// The token of a request and where it came from (see [`token_of`]).
+pub fn token_and_source(headers: &HeaderMap) -> Option<(&str, TokenSource)> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -509,17 +524,19 @@ pub fn token_of(headers: &HeaderMap) -> Option<&str> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty());
-    bearer.or_else(|| {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(name, _)| *name == "Authorization")
-            .map(|(_, value)| value.trim())
-            .filter(|t| !t.is_empty())
-    })
+    if let Some(token) = bearer {
+        return Some((token, TokenSource::Header));
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == "Authorization")
+        .map(|(_, value)| value.trim())
+        .filter(|t| !t.is_empty())
+        .map(|token| (token, TokenSource::Cookie))
 }
 
 /// The authenticated caller of a request.
@@ -555,15 +572,33 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
+    /// Stage 2, authentication; then, for a write authenticated by the cookie, the origin check
+    /// of [`crate::origin`], refused like a missing role (403) so a cross-site request changes
+    /// nothing and learns nothing more than a stranger would.
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let principal = match token_of(&parts.headers) {
-            Some(token) => st.auth.authenticate(token).await,
-            None => None,
+        let (principal, source) = match token_and_source(&parts.headers) {
+            Some((token, source)) => (st.auth.authenticate(token).await, source),
+            None => (None, TokenSource::Header),
         };
-        principal
-            .map(|principal| Caller { principal })
-            .ok_or_else(|| {
+        let Some(principal) = principal else {
+            return Err(
                 Echo::new(Kind::V1).error_response(st.clock.now(), ApiError::unauthenticated())
-            })
+            );
+        };
+        if source == TokenSource::Cookie
+            && crate::origin::changes_state(&parts.method)
+            && !crate::origin::write_allowed(&parts.headers, &st.settings.allowed_origins)
+        {
+            tracing::info!(
+                method = %parts.method,
+                path = %parts.uri.path(),
+                origin = ?parts.headers.get(header::ORIGIN),
+                // Only whether there was one: a referer's path and query are not ours to log.
+                referer = parts.headers.contains_key(header::REFERER),
+                "cookie-authenticated write from a foreign or unnamed origin refused"
+            );
+            return Err(Echo::new(Kind::V1).error_response(st.clock.now(), ApiError::forbidden()));
+        }
+        Ok(Caller { principal })
     }
 }

@@ -11,6 +11,7 @@ pub mod input;
 pub mod jwk;
 pub mod metrics;
 pub mod openapi;
+pub mod origin;
 pub mod portal;
 pub mod repr;
 pub mod roles;
@@ -44,6 +45,9 @@ pub struct ApiSettings {
     /// `oidc_client.enabled`: the feature switch of the client endpoints.
     pub oidc_enabled: bool,
     pub client_fields: client_input::ClientFieldRules,
+    /// `http.allowed_origins`, each as [`origin::parse_allowed`] returns it: the origins a
+    /// cookie-authenticated write may come from; empty means the request's own.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Everything a handler needs, shared by all requests.

@@ -115,6 +115,9 @@ pub struct Http {
     pub request_timeout_seconds: u64,
     /// Connections served at once; more wait in the accept queue.
     pub max_connections: u32,
+    /// The origins (`scheme://host[:port]`) a write authenticated by the `Authorization` cookie
+    /// may come from; empty means the request's own (pms-api/src/origin.rs).
+    pub allowed_origins: List,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -328,6 +331,7 @@ impl Default for Config {
                 idle_timeout_seconds: 60,
                 request_timeout_seconds: 30,
                 max_connections: 4096,
+                allowed_origins: List::default(),
             },
             database: Database {
                 url: Secret::default(),
@@ -595,6 +599,10 @@ impl Config {
                 return Err(format!("{name} must not be empty"));
             }
         }
+        for entry in &self.http.allowed_origins.0 {
+            pms_api::origin::parse_allowed(entry)
+                .map_err(|e| format!("http.allowed_origins: {e}"))?;
+        }
         if self.http.max_body_bytes == 0 {
             return Err("http.max_body_bytes must be greater than 0".into());
         }
@@ -860,6 +868,25 @@ mod tests {
     }
 
     #[test]
+    fn allowed_origins_default_to_none_and_read_as_a_list() {
+        let c = Config::load(None, &[]).unwrap().config;
+        assert!(c.http.allowed_origins.0.is_empty());
+        let loaded = Config::load(
+            None,
+            &env(&[(
+                "PMS_HTTP__ALLOWED_ORIGINS",
+                "https://pmp.example.org, http://10.0.0.5:8080",
+            )]),
+        )
+        .unwrap();
+        assert!(loaded.unknown_env.is_empty());
+        assert_eq!(
+            loaded.config.http.allowed_origins.0,
+            vec!["https://pmp.example.org", "http://10.0.0.5:8080"]
+        );
+    }
+
+    #[test]
     fn bad_configs_are_one_line_errors() {
         for (vars, needle) in [
             (env(&[("PMS_AUTH__MODE", "jwks")]), "auth.issuer"),
@@ -897,6 +924,17 @@ mod tests {
                     ("PMS_PORTAL__OIDC_CLIENT_ID", "pms-portal"),
                 ]),
                 "portal.redirect_uri",
+            ),
+            (
+                env(&[(
+                    "PMS_HTTP__ALLOWED_ORIGINS",
+                    "https://pmp.example.org,https://pmp.example.org/ui",
+                )]),
+                "http.allowed_origins",
+            ),
+            (
+                env(&[("PMS_HTTP__ALLOWED_ORIGINS", "pmp.example.org")]),
+                "http.allowed_origins",
             ),
         ] {
             let err = Config::load(None, &vars).unwrap_err();

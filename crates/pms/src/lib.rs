@@ -276,6 +276,14 @@ impl Application {
                 .context("oidc_client.blocked_redirect_schemes")?,
             },
             max_body_bytes: config.http.max_body_bytes,
+            allowed_origins: config
+                .http
+                .allowed_origins
+                .0
+                .iter()
+                .map(|o| pms_api::origin::parse_allowed(o).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()
+                .context("http.allowed_origins")?,
             max_clock_skew_seconds: config.request.max_clock_skew_seconds,
             max_page_size: config.list.max_page_size,
             roles: config

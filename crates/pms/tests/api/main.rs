@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod clients;
 mod copy;
+mod cross_site;
 mod delivery;
 mod edge;
 mod lifecycle;
