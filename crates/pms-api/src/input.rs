@@ -1,9 +1,16 @@
 //! Stages 5–9 of request processing (conventions.md §2): body size, content type, JSON syntax,
-//! query parameters, then envelope and field validation with every failure reported.
+//! query parameters, then envelope and field validation with every failure reported; and the
+//! path parameters, whose failures also wait until the caller is authenticated and its role
+//! checked ([`PathArgs`]).
+//!
+//! Handlers never use axum's `Path`, `Query`, `Json` or `Form` extractors: those refuse input
+//! before the handler runs, in plain text and ahead of authentication. Here input is taken as it
+//! came and read inside the handler, after `Caller::require`, failing with an [`ApiError`].
 
 use crate::wire::{ApiError, Echo, ErrorEntry};
 use crate::AppState;
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use pms_domain::clock::parse_ts;
 use pms_domain::list::{PageReq, Sort, SortDir};
@@ -80,9 +87,10 @@ fn has_nul(v: &Value) -> bool {
     }
 }
 
-/// Where a request's path or query encodes a NUL character (`%00`), if it does: such a request
-/// is refused before any handler sees it (see [`crate::edge`]), since such text can never match
-/// stored data, and PostgreSQL cannot even compare it.
+/// Where a request's path or query encodes a NUL character (`%00`), if it does: the portal
+/// refuses such a request before any page sees it (`portal::session`), since such text can never
+/// match stored data, and PostgreSQL cannot even compare it. The API refuses it where it reads
+/// the path or query ([`PathArgs`], [`Params::parse`]), after the role check.
 pub fn nul_in(uri: &axum::http::Uri) -> Option<&'static str> {
     // Found by its `%` (a word-at-a-time search) rather than by comparing every three bytes:
     // this runs on every request.
@@ -322,10 +330,78 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The path parameters of a request in route order, percent-decoded (conventions.md §1), or why
+/// they cannot be used. Extracting never fails: the failure is the handler's to return, after
+/// the role check, so a stranger gets 401 or 403 whatever the path holds.
+pub struct PathArgs(Result<Vec<String>, ApiError>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathArgs {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::RawPathParamsRejection as R;
+        let args = match RawPathParams::from_request_parts(parts, state).await {
+            Ok(raw) => {
+                let args: Vec<String> = raw.iter().map(|(_, v)| v.to_string()).collect();
+                // No backend can store or even compare a NUL character (PostgreSQL refuses it).
+                if args.iter().any(|a| a.contains('\0')) {
+                    Err(ApiError::nul_character("path"))
+                } else {
+                    Ok(args)
+                }
+            }
+            Err(R::InvalidUtf8InPathParam(_)) => Err(ApiError::invalid_utf8("path")),
+            Err(e) => Err(ApiError::internal(format!("path parameters: {e}"))),
+        };
+        Ok(PathArgs(args))
+    }
+}
+
+impl PathArgs {
+    /// The one parameter of a route like `/policies/{id}`.
+    pub fn one(self) -> Result<String, ApiError> {
+        let mut args = self.0?.into_iter();
+        match (args.next(), args.next()) {
+            (Some(a), None) => Ok(a),
+            _ => Err(ApiError::internal(
+                "route has not exactly one path parameter",
+            )),
+        }
+    }
+
+    /// The two parameters of a route like `/policies/{id}/group/{group}`.
+    pub fn two(self) -> Result<(String, String), ApiError> {
+        let mut args = self.0?.into_iter();
+        match (args.next(), args.next(), args.next()) {
+            (Some(a), Some(b), None) => Ok((a, b)),
+            _ => Err(ApiError::internal(
+                "route has not exactly two path parameters",
+            )),
+        }
+    }
+}
+
 /// Query parameters of a list request, in the order they came.
 pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
+    /// The parameters of the raw query string (axum's `RawQuery`, which never refuses).
+    /// Percent-encoded bytes that are not UTF-8 become U+FFFD, so a bad `pageNo` is the list
+    /// check's failure (conventions.md §9); a NUL character is refused (stage 8).
+    pub fn parse(query: Option<&str>) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = match query {
+            None => Vec::new(),
+            Some(q) => serde_urlencoded::from_str(q).map_err(|_| ApiError::invalid_query())?,
+        };
+        if pairs
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::nul_character("query"));
+        }
+        Ok(Self(pairs))
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -459,6 +535,40 @@ pub fn page_json(page: Option<PageReq>, total: u64, data: Vec<Value>) -> Value {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::nul_in;
+
+    /// axum's `Path`, `Query`, `Json` and `Form` refuse input in plain text before the handler
+    /// runs, so before authentication and the role check: the API's handlers use [`super::PathArgs`],
+    /// `RawQuery` with [`super::Params::parse`] and [`super::read_json`] instead.
+    #[test]
+    fn handlers_use_no_extractor_that_refuses_before_the_role_check() {
+        let sources = [
+            ("mod.rs", include_str!("routes/mod.rs")),
+            ("policy_groups.rs", include_str!("routes/policy_groups.rs")),
+            ("policies.rs", include_str!("routes/policies.rs")),
+            ("partners.rs", include_str!("routes/partners.rs")),
+            ("mappings.rs", include_str!("routes/mappings.rs")),
+            ("clients.rs", include_str!("routes/clients.rs")),
+        ];
+        for (file, source) in sources {
+            for line in source.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for name in ["Path", "Query", "Json", "Form"] {
+                    // `name<` or `name(` as a whole word (utoipa's `…, Path, …` is fine).
+                    let used = line.match_indices(name).any(|(i, _)| {
+                        let before = line[..i].chars().next_back();
+                        let after = line[i + name.len()..].chars().next();
+                        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                            && matches!(after, Some('<' | '('))
+                    });
+                    assert!(
+                        !used,
+                        "routes/{file}: `{}` uses axum's {name}, which answers in plain text \
+                         before the role check",
+                        line.trim()
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn only_an_encoded_nul_in_path_or_query_is_found() {

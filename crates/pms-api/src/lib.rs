@@ -127,10 +127,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The one middleware around every API route: refuses a NUL character in the path or query
-/// ([`input::nul_in`]) and counts and times every request, refused ones included. One layer,
-/// not one per concern: each `from_fn` layer costs every request a boxed future and a clone of
-/// the inner service.
+/// The one middleware around every API route: counts and times every request, refused ones
+/// included. One layer, not one per concern: each `from_fn` layer costs every request a boxed
+/// future and a clone of the inner service. It refuses nothing: input (a NUL character in the
+/// path or query too) is refused by the handler after authentication and the role check
+/// ([`input::PathArgs`], [`input::Params::parse`]), in the order of conventions.md §2.
 async fn edge(
     State(st): State<AppState>,
     req: axum::extract::Request,
@@ -142,12 +143,7 @@ async fn edge(
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .cloned();
-    let response = match input::nul_in(req.uri()) {
-        Some(place) => {
-            Echo::new(Kind::V1).error_response(st.clock.now(), ApiError::nul_character(place))
-        }
-        None => next.run(req).await,
-    };
+    let response = next.run(req).await;
     st.metrics.observe(
         &method,
         route

@@ -100,6 +100,23 @@ impl ApiError {
             format!("Request not completed within {seconds} seconds"),
         )
     }
+    /// A percent-encoded path parameter whose bytes are not UTF-8 (conventions.md §1 decodes
+    /// path parameters before use; such a value can name nothing).
+    pub fn invalid_utf8(place: &str) -> Self {
+        Self::with_status(
+            StatusCode::BAD_REQUEST,
+            "PMS_COR_001",
+            format!("Invalid request parameter - must be valid UTF-8 :{place}"),
+        )
+    }
+    /// A query string that cannot be read as `name=value` pairs.
+    pub fn invalid_query() -> Self {
+        Self::with_status(
+            StatusCode::BAD_REQUEST,
+            "PMS_COR_001",
+            "Invalid request parameter - malformed query string :query",
+        )
+    }
     pub fn internal(cause: impl Into<String>) -> Self {
         Self {
             cause: Some(cause.into()),

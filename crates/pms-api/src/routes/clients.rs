@@ -4,13 +4,13 @@
 use super::PM;
 use crate::auth::Caller;
 use crate::client_input::{self as ci, AUTH_PARTNER_ID, NAME, POLICY_ID};
-use crate::input::{list_params, page_json, read_json, Fields, Params};
+use crate::input::{list_params, page_json, read_json, Fields, Params, PathArgs};
 use crate::openapi::{
     Paging, RequestWrapper, ResponseWrapper, ResponseWrapperV2, TAG_CLIENTS, V1_OK, V2_OK,
 };
 use crate::wire::{ApiError, Echo, Kind};
 use crate::{repr, roles, AppState};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::response::Response;
 use pms_domain::list::{ClientFilter, ClientSortField, ListQuery};
 use pms_domain::model::{ClientFamily, NameMap};
@@ -164,10 +164,10 @@ async fn create(st: AppState, caller: Caller, req: Request, family: ClientFamily
 async fn update_oidc(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
-    update(st, caller, id, req, ClientFamily::Oidc).await
+    update(st, caller, path, req, ClientFamily::Oidc).await
 }
 
 #[utoipa::path(
@@ -184,23 +184,24 @@ async fn update_oidc(
 async fn update_oauth(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
-    update(st, caller, id, req, ClientFamily::OAuth).await
+    update(st, caller, path, req, ClientFamily::OAuth).await
 }
 
 /// `path` is the family of the path called; the stored client decides what eSignet is told.
 async fn update(
     st: AppState,
     caller: Caller,
-    id: String,
+    args: PathArgs,
     req: Request,
     path: ClientFamily,
 ) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
         admit(&st, &caller, roles::PUT_OIDC_CLIENT)?;
+        let id = args.one()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
         let cmd = update_command(&st, &mut f, path);
@@ -225,8 +226,8 @@ async fn update(
     params(("client_id" = String, Path, description = "Client id")),
     responses((status = 200, description = V1_OK, body = ResponseWrapper))
 )]
-async fn read_oidc(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
-    read(st, caller, id).await
+async fn read_oidc(State(st): State<AppState>, caller: Caller, path: PathArgs) -> Response {
+    read(st, caller, path).await
 }
 
 #[utoipa::path(
@@ -239,19 +240,16 @@ async fn read_oidc(State(st): State<AppState>, caller: Caller, Path(id): Path<St
     params(("client_id" = String, Path, description = "Client id")),
     responses((status = 200, description = V1_OK, body = ResponseWrapper))
 )]
-async fn read_oauth(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Response {
-    read(st, caller, id).await
+async fn read_oauth(State(st): State<AppState>, caller: Caller, path: PathArgs) -> Response {
+    read(st, caller, path).await
 }
 
 /// Both families read the same clients.
-async fn read(st: AppState, caller: Caller, id: String) -> Response {
+async fn read(st: AppState, caller: Caller, path: PathArgs) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
         admit(&st, &caller, roles::GET_OIDC_CLIENT)?;
+        let id = path.one()?;
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.read().await?;
         let read = clients::get(tx.as_mut(), &ctx, &id).await?;
@@ -284,15 +282,11 @@ async fn read(st: AppState, caller: Caller, id: String) -> Response {
     ),
     responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
 )]
-async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+async fn list(State(st): State<AppState>, caller: Caller, RawQuery(query): RawQuery) -> Response {
     let echo = Echo::new(Kind::V2("mosip.pms.oauth.partners.clients.get"));
     let res = async {
         admit(&st, &caller, roles::GET_OAUTH_CLIENTS)?;
-        let params = Params(query.map(|q| q.0).unwrap_or_default());
+        let params = Params::parse(query.as_deref())?;
         let (sort, page) = list_params(&params, st.settings.max_page_size, ClientSortField::parse)?;
         let filter = ClientFilter {
             owned_by: None,
@@ -329,10 +323,11 @@ async fn list(
     params(("client_id" = String, Path, description = "Client id")),
     responses((status = 200, description = V1_OK, body = ResponseWrapper))
 )]
-async fn redeliver(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+async fn redeliver(State(st): State<AppState>, caller: Caller, path: PathArgs) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
         admit(&st, &caller, roles::POST_REDELIVER)?;
+        let id = path.one()?;
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let (client, rows) = clients::redeliver(tx.as_mut(), &ctx, &id).await?;

@@ -2,13 +2,13 @@
 
 use super::PM;
 use crate::auth::Caller;
-use crate::input::{list_params, page_json, read_json, Fields, Params, Text};
+use crate::input::{list_params, page_json, read_json, Fields, Params, PathArgs, Text};
 use crate::openapi::{
     Paging, RequestWrapper, ResponseWrapper, ResponseWrapperV2, TAG_MAPPINGS, V1_OK, V2_OK,
 };
 use crate::wire::{Echo, Kind};
 use crate::{repr, roles, AppState};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::response::Response;
 use pms_domain::list::{ListQuery, MappingFilter, MappingSortField};
 use pms_domain::model::MappingStatus;
@@ -78,12 +78,13 @@ pub(crate) fn decision(f: &mut Fields<'_>) -> Decision {
 async fn request(
     State(st): State<AppState>,
     caller: Caller,
-    Path(partner_id): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::POST_POLICY_MAP))?;
+        let partner_id = path.one()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
         let cmd = request_command(&mut f, partner_id);
@@ -112,12 +113,13 @@ async fn request(
 async fn decide(
     State(st): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::PUT_POLICY_MAPPING))?;
+        let key = path.one()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
         let decision = decision(&mut f);
@@ -159,17 +161,13 @@ async fn decide(
     ),
     responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
 )]
-async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+async fn list(State(st): State<AppState>, caller: Caller, RawQuery(query): RawQuery) -> Response {
     let echo = Echo::new(Kind::V2(
         "mosip.pms.all.partner.policy.mapping.requests.get",
     ));
     let res = async {
         caller.require(st.roles(roles::GET_MAPPING_REQUESTS))?;
-        let params = Params(query.map(|q| q.0).unwrap_or_default());
+        let params = Params::parse(query.as_deref())?;
         let (sort, page) =
             list_params(&params, st.settings.max_page_size, MappingSortField::parse)?;
         let status = match params.get("status").filter(|s| !s.is_empty()) {

@@ -2,11 +2,11 @@
 
 use super::PM;
 use crate::auth::Caller;
-use crate::input::{read_json, Fields, Text};
+use crate::input::{read_json, Fields, PathArgs, Text};
 use crate::openapi::{RequestWrapper, ResponseWrapper, TAG_PARTNERS, V1_OK};
 use crate::wire::{Echo, Kind};
 use crate::{repr, roles, AppState};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::response::Response;
 use pms_domain::ops::partners::{self, NewPartner, PartnerStatusChange};
 use serde_json::json;
@@ -102,10 +102,11 @@ async fn register(State(st): State<AppState>, caller: Caller, req: Request) -> R
     params(("id" = String, Path, description = "Partner id")),
     responses((status = 200, description = V1_OK, body = ResponseWrapper))
 )]
-async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+async fn read(State(st): State<AppState>, caller: Caller, path: PathArgs) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::GET_PARTNER))?;
+        let id = path.one()?;
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.read().await?;
         let (p, g) = partners::get(tx.as_mut(), &ctx, &id).await?;
@@ -129,12 +130,13 @@ async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>
 async fn set_status(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::PATCH_PARTNER))?;
+        let id = path.one()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
         let change = status_change(&mut f);

@@ -3,14 +3,14 @@
 use super::policy_groups::require_deactivate;
 use super::POL;
 use crate::auth::Caller;
-use crate::input::{page_json, policy_list_params, read_json, Fields, Params, Text};
+use crate::input::{page_json, policy_list_params, read_json, Fields, Params, PathArgs, Text};
 use crate::openapi::{
     Paging, RequestWrapper, RequestWrapperV2, ResponseWrapper, ResponseWrapperV2, TAG_POLICIES,
     V1_OK, V2_OK,
 };
 use crate::wire::{ApiError, Echo, ErrorEntry, Kind};
 use crate::{repr, roles, AppState};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::response::Response;
 use pms_domain::list::{ListQuery, PolicyFilter, PolicySortField};
 use pms_domain::model::PolicyState;
@@ -175,12 +175,13 @@ async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Res
 async fn update(
     State(st): State<AppState>,
     caller: Caller,
-    Path(policy_id): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::PUT_POLICY))?;
+        let policy_id = path.one()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
         let group_name = f.text("policyGroupName", GROUP_NAME);
@@ -220,14 +221,11 @@ async fn update(
     params(("id" = String, Path, description = "Policy id"), ("group" = String, Path, description = "Policy group id")),
     responses((status = 200, description = V1_OK, body = ResponseWrapper))
 )]
-async fn publish(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((id, group)): Path<(String, String)>,
-) -> Response {
+async fn publish(State(st): State<AppState>, caller: Caller, path: PathArgs) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::PUBLISH_POLICY))?;
+        let (id, group) = path.two()?;
         let ctx = st.ctx(&caller, &echo);
         let mut tx = st.store.write().await?;
         let out = policies::publish(tx.as_mut(), &ctx, &st.rules, &id, &group).await?;
@@ -255,12 +253,13 @@ const DEACTIVATE_POLICY_ID: &str = "mosip.pms.deactivate.policy.patch";
 async fn deactivate(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
     let mut echo = Echo::new(Kind::V2(DEACTIVATE_POLICY_ID));
     let res = async {
         caller.require(st.roles(roles::PATCH_POLICY))?;
+        let id = path.one()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v2(&st, &body, DEACTIVATE_POLICY_ID);
         require_deactivate(&mut f);
@@ -289,12 +288,13 @@ async fn deactivate(
 async fn legacy_status(
     State(st): State<AppState>,
     caller: Caller,
-    Path((id, group)): Path<(String, String)>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::PATCH_POLICY_LEGACY))?;
+        let (id, group) = path.two()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
         let status = f
@@ -330,10 +330,11 @@ async fn legacy_status(
     params(("id" = String, Path, description = "Policy id")),
     responses((status = 200, description = V1_OK, body = ResponseWrapper))
 )]
-async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+async fn read(State(st): State<AppState>, caller: Caller, path: PathArgs) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::GET_POLICY))?;
+        let id = path.one()?;
         let mut tx = st.store.read().await?;
         let (p, g) = policies::get(tx.as_mut(), &id).await?;
         Ok(repr::policy(&p, &g))
@@ -375,14 +376,11 @@ async fn all(State(st): State<AppState>, caller: Caller) -> Response {
     params(("name" = String, Path, description = "Policy group name")),
     responses((status = 200, description = V1_OK, body = ResponseWrapper))
 )]
-async fn active_of_group(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> Response {
+async fn active_of_group(State(st): State<AppState>, caller: Caller, path: PathArgs) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::GET_ACTIVE_POLICIES_OF_GROUP))?;
+        let name = path.one()?;
         let mut tx = st.store.read().await?;
         let (g, list) = policies::active_of_group(tx.as_mut(), &name).await?;
         Ok(Value::Array(
@@ -416,15 +414,11 @@ async fn active_of_group(
     ),
     responses((status = 200, description = V2_OK, body = ResponseWrapperV2))
 )]
-async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+async fn list(State(st): State<AppState>, caller: Caller, RawQuery(query): RawQuery) -> Response {
     let echo = Echo::new(Kind::V2("mosip.pms.policies.get"));
     let res = async {
         caller.require(st.roles(roles::GET_POLICIES_V2))?;
-        let params = Params(query.map(|q| q.0).unwrap_or_default());
+        let params = Params::parse(query.as_deref())?;
         let (sort, page) =
             policy_list_params(&params, st.settings.max_page_size, PolicySortField::parse)?;
         let status = match params.get("status").filter(|s| !s.is_empty()) {

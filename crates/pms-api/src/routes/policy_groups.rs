@@ -2,14 +2,14 @@
 
 use super::POL;
 use crate::auth::Caller;
-use crate::input::{read_json, Fields, Text};
+use crate::input::{read_json, Fields, PathArgs, Text};
 use crate::openapi::{
     RequestWrapper, RequestWrapperV2, ResponseWrapper, ResponseWrapperV2, TAG_POLICY_GROUPS, V1_OK,
     V2_OK,
 };
 use crate::wire::{Echo, Kind};
 use crate::{repr, roles, AppState};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::response::Response;
 use pms_domain::ops::policy_groups::{self, NewPolicyGroup, PolicyGroupUpdate};
 use serde_json::{json, Value};
@@ -78,12 +78,13 @@ async fn create(State(st): State<AppState>, caller: Caller, req: Request) -> Res
 async fn update(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
     let mut echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::PUT_GROUP))?;
+        let id = path.one()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v1(&st, &body);
         let name = f.name("name", NAME);
@@ -133,12 +134,13 @@ pub(super) fn require_deactivate(f: &mut Fields<'_>) {
 async fn deactivate(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    path: PathArgs,
     req: Request,
 ) -> Response {
     let mut echo = Echo::new(Kind::V2(DEACTIVATE_GROUP_ID));
     let res = async {
         caller.require(st.roles(roles::PATCH_GROUP))?;
+        let id = path.one()?;
         let body = read_json(&st, req, &mut echo).await?;
         let mut f = Fields::v2(&st, &body, DEACTIVATE_GROUP_ID);
         require_deactivate(&mut f);
@@ -163,10 +165,11 @@ async fn deactivate(
     params(("id" = String, Path, description = "Policy group id")),
     responses((status = 200, description = V1_OK, body = ResponseWrapper))
 )]
-async fn read(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+async fn read(State(st): State<AppState>, caller: Caller, path: PathArgs) -> Response {
     let echo = Echo::new(Kind::V1);
     let res = async {
         caller.require(st.roles(roles::GET_GROUP))?;
+        let id = path.one()?;
         let mut tx = st.store.read().await?;
         let (g, policies) = policy_groups::get(tx.as_mut(), &id).await?;
         Ok(repr::group_with_policies(&g, &policies))

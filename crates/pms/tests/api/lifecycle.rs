@@ -444,8 +444,9 @@ fn dev_signing_key_is_private() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
-/// No backend can store a NUL character (PostgreSQL refuses it), so it is refused everywhere at
-/// the edge with a 400 instead of surfacing as a database fault.
+/// No backend can store a NUL character (PostgreSQL refuses it), so it is refused everywhere
+/// with a 400 (after authentication and the role check) instead of surfacing as a database
+/// fault.
 #[tokio::test]
 async fn nul_characters_are_refused_at_the_edge() {
     let app = spawn_app().await;

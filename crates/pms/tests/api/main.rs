@@ -19,3 +19,4 @@ mod outages;
 mod partners;
 mod policies;
 mod standins;
+mod sweep;
