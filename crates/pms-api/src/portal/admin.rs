@@ -2,13 +2,14 @@
 //! clients with filters and paging, failed deliveries with redeliver.
 
 use super::clients::{client_table, copyable, esignet_states, state_badge, PAGE_SIZE};
+use super::extract::{Path, Query};
 use super::forms::{strings, Form};
 use super::partner::parse;
 use super::{failure_page, layout, see_other, St, User, PREFIX};
 use crate::roles;
 use crate::routes::{mappings as mapping_routes, partners as partner_routes};
 use crate::wire::{ApiError, Echo, Kind};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::Extension;
 use maud::html;

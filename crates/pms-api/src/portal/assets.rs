@@ -1,6 +1,6 @@
 //! The portal's static files, embedded at build time (no Node build, nothing fetched).
 
-use axum::extract::Path;
+use super::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 

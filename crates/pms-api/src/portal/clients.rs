@@ -1,13 +1,14 @@
 //! OIDC clients of the signed-in partner: list, create (JWK pasted or PEM uploaded, with a preview
 //! of the derived client id, claims and ACR values), detail, edit, deactivate.
 
+use super::extract::{Path, Query};
 use super::forms::{list as form_list, strings, Form, Problems};
 use super::partner::parse;
 use super::{failure_page, layout, see_other, Portal, St, User, PREFIX};
 use crate::routes::clients as client_routes;
 use crate::wire::{ApiError, Echo, Kind};
 use crate::{jwk, roles};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;

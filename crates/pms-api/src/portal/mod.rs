@@ -17,6 +17,7 @@
 mod admin;
 mod assets;
 mod clients;
+mod extract;
 mod forms;
 mod layout;
 mod oidc;
@@ -181,6 +182,7 @@ pub fn router(app: AppState, settings: PortalSettings) -> Result<Router, String>
     }
     // Any other page under /portal (the dev sign-in page too, outside dev mode): an HTML 404.
     r = r.route(UNKNOWN, any(not_found));
+    r = r.method_not_allowed_fallback(method_not_allowed);
     if public_dev_mode {
         r = r.layer(middleware::map_response(public_dev_mode_warning));
     }
@@ -239,6 +241,17 @@ async fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         "Not found",
         "There is no such page.",
+    )
+}
+
+/// A known page asked with a method it does not take: a page too, not axum's empty 405 (set per
+/// route, so it survives the merge beside the API, whose 405 is its envelope).
+async fn method_not_allowed() -> Response {
+    layout::error_page(
+        None,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Not allowed here",
+        "This page does not take that kind of request.",
     )
 }
 

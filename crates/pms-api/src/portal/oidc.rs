@@ -10,9 +10,10 @@
 //! request's `Host` header: that header is the client's to choose, and a provider that accepted
 //! a look-alike would hand the code to whoever named it.
 
+use super::extract::Query;
 use super::session::{self, random_token, set_cookie};
 use super::{layout, Portal, St, PREFIX};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,13 +1,14 @@
 //! Auth partner: register the organisation, see its status, request a policy and see the
 //! requests' states.
 
+use super::extract::{Path, Query};
 use super::forms::{envelope, strings, Form, Problems};
 use super::{failure_page, layout, see_other, Portal, St, User, PREFIX};
 use crate::input::Fields;
 use crate::routes::{mappings as mapping_routes, partners as partner_routes};
 use crate::wire::{ApiError, Echo, Kind};
 use crate::{roles, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;

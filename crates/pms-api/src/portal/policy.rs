@@ -2,13 +2,14 @@
 //! and the auth-type allow-list (the API's own check), publish, deactivate.
 
 use super::clients::state_badge;
+use super::extract::{Path, Query};
 use super::forms::{strings, Form, Problems};
 use super::partner::parse;
 use super::{failure_page, layout, see_other, Portal, St, User, PREFIX};
 use crate::roles;
 use crate::routes::{policies as policy_routes, policy_groups as group_routes};
 use crate::wire::{ApiError, Echo, Kind};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;

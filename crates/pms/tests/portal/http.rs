@@ -713,3 +713,63 @@ async fn a_store_outage_is_a_plain_503_page() {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
 }
+
+/// A query or path the portal cannot read is a portal error page (HTML, the portal's layout,
+/// its security headers) with a 400, never axum's plain-text rejection; a wrong method is a
+/// page too (405).
+#[tokio::test]
+async fn unreadable_queries_and_paths_are_portal_error_pages() {
+    let app = spawn_app().await;
+    let mut web = Web::of(&app);
+    web.dev_sign_in(
+        "admin1",
+        &["PARTNER_ADMIN", "POLICYMANAGER", "AUTH_PARTNER"],
+    )
+    .await;
+    for path in [
+        "/portal/clients?pageNo=-1",
+        "/portal/clients?pageNo=x",
+        "/portal/admin/partners?pageNo=-1",
+        "/portal/admin/mappings?pageNo=99999999999",
+        "/portal/admin/clients?pageNo=%FF",
+        "/portal/admin/deliveries?pageNo=1.5",
+        "/portal/clients/%FF",
+        "/portal/clients/%FF/edit",
+        "/portal/clients/%FF?pageNo=-1",
+    ] {
+        let r = web.get(path).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        let ctype = r.headers["content-type"].to_str().unwrap();
+        assert!(ctype.starts_with("text/html"), "{path}: {ctype}");
+        assert!(r.headers.contains_key("content-security-policy"), "{path}");
+        assert!(r.body.contains("error-box"), "{path}: {}", r.body);
+        assert!(
+            r.body.contains("<nav"),
+            "{path}: the portal's layout: {}",
+            r.body
+        );
+        assert!(
+            !r.body.contains("Failed to deserialize"),
+            "{path}: {}",
+            r.body
+        );
+        assert!(!r.body.contains("Invalid UTF-8"), "{path}: {}", r.body);
+    }
+    // a page asked with a method it does not take
+    let r = web.get("/portal/sign-out").await;
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(r.body.contains("error-box"), "{}", r.body);
+    // a path parameter of a POST: the CSRF check passes, the path is refused, nothing changes
+    let csrf = web.get("/portal").await.csrf();
+    let r = unchanged!(
+        app,
+        web.post("/portal/admin/clients/%FF/redeliver", &[("csrf", &csrf)])
+            .await
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("error-box"), "{}", r.body);
+}
