@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 use std::sync::OnceLock;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -170,7 +170,9 @@ pub fn base() -> OpenApi {
     );
     let cookie = SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
         "Authorization",
-        "The token in the `Authorization` cookie, read when the header is absent",
+        "The token in the `Authorization` cookie, read when the header is absent. A POST, PUT, \
+         PATCH or DELETE authenticated by it must name an allowed origin in `Origin` (else \
+         `Referer`): config `http.allowed_origins`, by default the request's own; otherwise 403",
     )));
     let tag = |name: &str, description: &str| {
         TagBuilder::new()
@@ -231,7 +233,8 @@ const AUTH_FAILURES: &[(&str, &str, &str)] = &[
     (
         "403",
         "Forbidden",
-        "`KER-ATH-403`: the token has none of the endpoint's roles",
+        "`KER-ATH-403`: the token has none of the endpoint's roles, or a write authenticated by \
+         the cookie named no allowed origin",
     ),
 ];
 
@@ -250,6 +253,10 @@ const BODY_FAILURES: &[(&str, &str)] = &[
         "`PMS_EXT_002`: the content type is not `application/json`",
     ),
 ];
+
+/// The failure of a path parameter (after the role check), in the endpoint's envelope.
+const PATH_FAILURE: &str =
+    "`PMS_COR_001`: a path parameter is not UTF-8 once percent-decoded, or contains a NUL character";
 
 /// Completes the collected document. Operations that set their own `security` need no token and
 /// get an empty one (OpenAPI's "no authentication"); all others inherit the document's and get the
@@ -275,18 +282,31 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                 let response = RefOr::Ref(Ref::from_response_name(*name));
                 responses.insert((*status).into(), response);
             }
-            if op.request_body.is_none() {
-                continue;
-            }
             // The envelope of the endpoint is the one of its success.
             let envelope = match responses.get("200") {
                 Some(RefOr::T(ok)) => ok.content.clone(),
                 _ => Default::default(),
             };
-            for (status, description) in BODY_FAILURES {
-                let mut response = ApiResponse::new(*description);
+            let has_path =
+                op.parameters.iter().flatten().any(
+                    |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Path)),
+                );
+            let mut failures: Vec<(&str, String)> = Vec::new();
+            if has_path {
+                failures.push(("400", PATH_FAILURE.to_string()));
+            }
+            if op.request_body.is_some() {
+                for (status, description) in BODY_FAILURES {
+                    match failures.iter_mut().find(|(s, _)| s == status) {
+                        Some((_, d)) => *d = format!("{description}; or {PATH_FAILURE}"),
+                        None => failures.push((status, (*description).to_string())),
+                    }
+                }
+            }
+            for (status, description) in failures {
+                let mut response = ApiResponse::new(description);
                 response.content = envelope.clone();
-                responses.insert((*status).into(), response.into());
+                responses.insert(status.into(), response.into());
             }
         }
     }

@@ -225,3 +225,21 @@ async fn unknown_routes_and_wrong_methods_are_envelopes() {
         assert_code(&format!("{ctype} {body:?}"), &r, status, code);
     }
 }
+
+#[tokio::test]
+async fn the_document_lists_the_path_failure_of_every_route_with_a_path_parameter() {
+    let app = spawn_app().await;
+    let doc = app.send("GET", DOCS, None, None).await.body;
+    for (method, path, _) in operations(&app).await {
+        let described = doc["paths"][&path][method.to_lowercase()]["responses"]["400"]
+            ["description"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        assert_eq!(
+            described.contains("path parameter"),
+            path.contains('{'),
+            "{method} {path}: {described:?}"
+        );
+    }
+}
