@@ -330,7 +330,7 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// The path parameters of a request in route order, percent-decoded (conventions.md §1), or why
+/// The path parameters of a request in route order, percent-decoded, or why
 /// they cannot be used. Extracting never fails: the failure is the handler's to return, after
 /// the role check, so a stranger gets 401 or 403 whatever the path holds.
 pub struct PathArgs(Result<Vec<String>, ApiError>);
@@ -387,7 +387,7 @@ pub struct Params(pub Vec<(String, String)>);
 impl Params {
     /// The parameters of the raw query string (axum's `RawQuery`, which never refuses).
     /// Percent-encoded bytes that are not UTF-8 become U+FFFD, so a bad `pageNo` is the list
-    /// check's failure (conventions.md §9); a NUL character is refused (stage 8).
+    /// check's own failure; a NUL character is refused.
     pub fn parse(query: Option<&str>) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = match query {
             None => Vec::new(),

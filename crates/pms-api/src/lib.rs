@@ -131,7 +131,7 @@ pub fn router(state: AppState) -> Router {
 /// included. One layer, not one per concern: each `from_fn` layer costs every request a boxed
 /// future and a clone of the inner service. It refuses nothing: input (a NUL character in the
 /// path or query too) is refused by the handler after authentication and the role check
-/// ([`input::PathArgs`], [`input::Params::parse`]), in the order of conventions.md §2.
+/// ([`input::PathArgs`], [`input::Params::parse`]), in MOSIP's check order: authentication, role, input.
 async fn edge(
     State(st): State<AppState>,
     req: axum::extract::Request,

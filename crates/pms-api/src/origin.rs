@@ -1,6 +1,6 @@
 //! Where a cookie-authenticated write came from.
 //!
-//! A browser attaches the `Authorization` cookie (conventions.md §7.1) to any request to pms,
+//! A browser attaches the `Authorization` cookie (MOSIP's UIs authenticate with it) to any request to pms,
 //! including one a foreign page makes it send: a `<form method=post>` needs no script and no
 //! CORS approval, and an endpoint without a body (publish, redeliver) has no content type to
 //! stop it. So a state-changing request authenticated by the cookie must name its origin, in
@@ -45,7 +45,7 @@ pub fn parse_allowed(entry: &str) -> Result<String, String> {
     origin_of(entry).ok_or_else(bad)
 }
 
-/// Whether `method` changes state (conventions.md §2: everything but reads).
+/// Whether `method` changes state (everything but reads).
 pub fn changes_state(method: &Method) -> bool {
     matches!(
         *method,

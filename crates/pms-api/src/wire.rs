@@ -100,8 +100,8 @@ impl ApiError {
             format!("Request not completed within {seconds} seconds"),
         )
     }
-    /// A percent-encoded path parameter whose bytes are not UTF-8 (conventions.md §1 decodes
-    /// path parameters before use; such a value can name nothing).
+    /// A percent-encoded path parameter whose bytes are not UTF-8 (path parameters
+    /// are decoded before use; such a value can name nothing).
     pub fn invalid_utf8(place: &str) -> Self {
         Self::with_status(
             StatusCode::BAD_REQUEST,

@@ -1,5 +1,5 @@
 //! Hostile paths and queries on every documented route: every answer is a MOSIP envelope
-//! (`Content-Type: application/json`, never a 5xx) given in the order of conventions.md §2:
+//! (`Content-Type: application/json`, never a 5xx) given in the order MOSIP's contract checks:
 //! authentication (401), then the role (403), then the input. The routes come from the OpenAPI
 //! document, so a route added later is swept too.
 
