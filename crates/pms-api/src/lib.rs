@@ -103,11 +103,21 @@ impl AppState {
     }
 }
 
+/// Whether `path` is a portal page (answered with pages, not envelopes).
+pub fn is_portal_path(path: &str) -> bool {
+    path.strip_prefix(portal::PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// The answer to a request not completed within `seconds` (`http.request_timeout_seconds`):
-/// 408 with the MOSIP envelope, or a portal page under `/portal`; the connection is closed after
+/// 408 with the MOSIP envelope, or a portal page for a `portal` path; the connection is closed after
 /// it, since the rest of the request's body may still be on its way.
-pub fn request_timeout_response(path: &str, now: pms_domain::Timestamp, seconds: u64) -> Response {
-    let mut response = if path == portal::PREFIX || path.starts_with("/portal/") {
+pub fn request_timeout_response(
+    portal: bool,
+    now: pms_domain::Timestamp,
+    seconds: u64,
+) -> Response {
+    let mut response = if portal {
         portal::request_timeout_page(seconds)
     } else {
         Echo::new(Kind::V1).error_response(now, ApiError::request_timeout(seconds))

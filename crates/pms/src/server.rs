@@ -274,7 +274,8 @@ async fn connection<S>(
     let service_state = state.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let in_flight = InFlight::start(&service_state);
-        let path = req.uri().path().to_string();
+        // Only the portal's prefix decides the timeout answer's form: no copy of the path.
+        let portal = pms_api::is_portal_path(req.uri().path());
         let answer = app.clone().oneshot(req.map(Body::new));
         let clock = clock.clone();
         async move {
@@ -282,7 +283,7 @@ async fn connection<S>(
                 Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
                 Err(_) => pms_api::request_timeout_response(
-                    &path,
+                    portal,
                     clock.now(),
                     limits.request_timeout.as_secs(),
                 ),

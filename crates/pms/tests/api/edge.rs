@@ -184,6 +184,22 @@ mod connections {
     }
 
     #[tokio::test]
+    async fn a_portal_form_whose_body_never_completes_gets_a_408_page() {
+        let app = spawn_limited(10, 60, 1, 4096).await;
+        let mut s = connect(&app).await;
+        s.write_all(
+            b"POST /portal/policy/groups HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\nname=g",
+        )
+        .await
+        .unwrap();
+        let response = read_response(&mut s).await;
+        assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+        assert!(response.contains("text/html"), "{response}");
+        assert!(response.contains("Request timed out"), "{response}");
+    }
+
+    #[tokio::test]
     async fn connections_beyond_the_limit_wait_and_are_served_later() {
         let app = spawn_limited(10, 60, 30, 2).await;
         let mut first = connect(&app).await;
