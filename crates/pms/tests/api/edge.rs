@@ -359,14 +359,7 @@ mod secrets {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        use tokio::io::AsyncBufReadExt;
-        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        let base = format!("http://{}", line.strip_prefix("pms listening on ").unwrap());
+        let base = listening_base(&mut child).await;
         // A policy group, a policy and its publication: WebSub rows for the worker to try.
         let token = pms_token(dir.path(), "pm1", "POLICYMANAGER");
         let client = reqwest::Client::new();

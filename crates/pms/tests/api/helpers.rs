@@ -565,7 +565,6 @@ pub async fn start_pms_binary(
     db: &TestDb,
     env: &[(String, String)],
 ) -> (tokio::process::Child, String) {
-    use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pms"))
         .arg("serve")
         .env("PMS_DATA_DIR", data_dir)
@@ -577,14 +576,25 @@ pub async fn start_pms_binary(
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    let base = listening_base(&mut child).await;
+    (child, base)
+}
+
+/// The base URL of a `pms serve` child started with a piped stdout, from its one line
+/// `pms listening on <addr>`; panics with the exit status if it stops before listening.
+pub async fn listening_base(child: &mut tokio::process::Child) -> String {
+    use tokio::io::AsyncBufReadExt;
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
-        .unwrap()
-        .unwrap()
+        .expect("pms prints its listening line within 30 s")
         .unwrap();
+    let Some(line) = line else {
+        let status = child.wait().await.unwrap();
+        panic!("pms exited before listening: {status}");
+    };
     let addr = line.strip_prefix("pms listening on ").unwrap().to_string();
-    (child, format!("http://{addr}"))
+    format!("http://{addr}")
 }
 
 /// A token of the dev issuer of `data_dir`, from `pms token`.

@@ -258,7 +258,6 @@ async fn start_with_stderr(
     data_dir: &Path,
     stderr: std::process::Stdio,
 ) -> (tokio::process::Child, String) {
-    use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pms"))
         .arg("serve")
         .env("PMS_DATA_DIR", data_dir)
@@ -273,17 +272,8 @@ async fn start_with_stderr(
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap();
-    let Some(line) = line else {
-        let status = child.wait().await.unwrap();
-        panic!("pms exited before listening: {status}");
-    };
-    let addr = line.strip_prefix("pms listening on ").unwrap().to_string();
-    (child, format!("http://{addr}"))
+    let base = listening_base(&mut child).await;
+    (child, base)
 }
 
 /// Every request of a short journey against `base` gets its answer.
