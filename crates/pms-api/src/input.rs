@@ -541,15 +541,7 @@ mod tests {
     /// `RawQuery` with [`super::Params::parse`] and [`super::read_json`] instead.
     #[test]
     fn handlers_use_no_extractor_that_refuses_before_the_role_check() {
-        let sources = [
-            ("mod.rs", include_str!("routes/mod.rs")),
-            ("policy_groups.rs", include_str!("routes/policy_groups.rs")),
-            ("policies.rs", include_str!("routes/policies.rs")),
-            ("partners.rs", include_str!("routes/partners.rs")),
-            ("mappings.rs", include_str!("routes/mappings.rs")),
-            ("clients.rs", include_str!("routes/clients.rs")),
-        ];
-        for (file, source) in sources {
+        for (file, source) in crate::routes::SOURCES {
             for line in source.lines().filter(|l| !l.trim_start().starts_with("//")) {
                 for name in ["Path", "Query", "Json", "Form"] {
                     // `name<` or `name(` as a whole word (utoipa's `…, Path, …` is fine).

@@ -366,15 +366,7 @@ mod tests {
     /// document does not know, so none may appear in the route modules.
     #[test]
     fn routes_are_registered_only_with_their_documentation() {
-        let sources = [
-            ("mod.rs", include_str!("routes/mod.rs")),
-            ("policy_groups.rs", include_str!("routes/policy_groups.rs")),
-            ("policies.rs", include_str!("routes/policies.rs")),
-            ("partners.rs", include_str!("routes/partners.rs")),
-            ("mappings.rs", include_str!("routes/mappings.rs")),
-            ("clients.rs", include_str!("routes/clients.rs")),
-        ];
-        for (file, source) in sources {
+        for (file, source) in crate::routes::SOURCES {
             for line in source.lines().filter(|l| !l.trim_start().starts_with("//")) {
                 for undocumented in [
                     ".route(",

@@ -23,6 +23,17 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The route modules' source text, for tests that keep rules about how routes are written.
+#[cfg(test)]
+pub(crate) const SOURCES: [(&str, &str); 6] = [
+    ("mod.rs", include_str!("mod.rs")),
+    ("policy_groups.rs", include_str!("policy_groups.rs")),
+    ("policies.rs", include_str!("policies.rs")),
+    ("partners.rs", include_str!("partners.rs")),
+    ("mappings.rs", include_str!("mappings.rs")),
+    ("clients.rs", include_str!("clients.rs")),
+];
+
 pub const PM: &str = "/v1/partnermanager";
 pub const POL: &str = "/v1/policymanager";
 

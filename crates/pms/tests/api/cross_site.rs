@@ -30,16 +30,7 @@ async fn cookie_send(
     if let Some((ctype, text)) = body {
         rb = rb.header("content-type", ctype).body(text);
     }
-    let r = rb.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Resp {
-        status,
-        body,
-        headers,
-    }
+    Resp::read(rb.send().await.unwrap()).await
 }
 
 /// The form a cross-site `<form method=post>` sends: no JSON, just a urlencoded body.

@@ -291,6 +291,19 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// A response read whole; a body that is not JSON is kept as a string.
+    pub async fn read(r: reqwest::Response) -> Self {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp {
+            status,
+            body,
+            headers,
+        }
+    }
+
     /// `errors[*].errorCode`.
     pub fn codes(&self) -> Vec<String> {
         self.body["errors"]
@@ -355,16 +368,7 @@ impl TestApp {
                 .header("content-type", "application/json")
                 .body(b.to_string());
         }
-        let r = rb.send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp {
-            status,
-            body,
-            headers,
-        }
+        Resp::read(rb.send().await.unwrap()).await
     }
 
     /// `method path` as `user` with `roles`, body wrapped in a v1 envelope.
