@@ -324,6 +324,33 @@ pub async fn record(tx: &mut dyn Tx, ctx: &Ctx, events: &[DomainEvent]) -> Resul
     Ok(())
 }
 
+/// The outbox depth report (`Tx::outbox_depth`) from the stores' `(channel, state, count)`
+/// groups: names parsed (an unknown one means the table holds something pms never writes), in
+/// [`Channel::ALL`] then [`OutboxState::ALL`] order, so both backends report the same sequence.
+pub fn depth_report(
+    rows: Vec<(String, String, i64)>,
+) -> Result<Vec<(Channel, OutboxState, u64)>, crate::store::StoreError> {
+    use crate::store::StoreError;
+    let mut out = rows
+        .into_iter()
+        .map(|(c, s, n)| {
+            let channel =
+                Channel::parse(&c).ok_or_else(|| StoreError::Corrupt(format!("channel {c:?}")))?;
+            let state = OutboxState::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("state {s:?}")))?;
+            Ok((channel, state, u64::try_from(n).unwrap_or(0)))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let pos = |c: Channel, s: OutboxState| {
+        (
+            Channel::ALL.iter().position(|x| *x == c),
+            OutboxState::ALL.iter().position(|x| *x == s),
+        )
+    };
+    out.sort_by_key(|(c, s, _)| pos(*c, *s));
+    Ok(out)
+}
+
 /// The wait after the `n`-th failed attempt (n ≥ 1), §5.5. `jitter` is the uniform factor in
 /// [0.8, 1.2], drawn by the caller so that this stays deterministic.
 pub fn backoff(n: u32, base_seconds: u64, max_seconds: u64, jitter: f64) -> std::time::Duration {

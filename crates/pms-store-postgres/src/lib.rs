@@ -594,28 +594,6 @@ fn attempts(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// `outbox_depth`'s groups parsed, in channel then state order.
-fn depth(rows: Vec<(String, String, i64)>) -> Result<Vec<(Channel, OutboxState, u64)>, StoreError> {
-    let mut out = rows
-        .into_iter()
-        .map(|(c, s, n)| {
-            let channel =
-                Channel::parse(&c).ok_or_else(|| StoreError::Corrupt(format!("channel {c:?}")))?;
-            let state = OutboxState::parse(&s)
-                .ok_or_else(|| StoreError::Corrupt(format!("state {s:?}")))?;
-            Ok((channel, state, u64::try_from(n).unwrap_or(0)))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let pos = |c: Channel, s: OutboxState| {
-        (
-            Channel::ALL.iter().position(|x| *x == c),
-            OutboxState::ALL.iter().position(|x| *x == s),
-        )
-    };
-    out.sort_by_key(|(c, s, _)| pos(*c, *s));
-    Ok(out)
-}
-
 #[async_trait]
 impl Tx for PgTx {
     async fn policy_group(&mut self, id: &str) -> Result<Option<PolicyGroup>, StoreError> {
@@ -1411,7 +1389,7 @@ impl Tx for PgTx {
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(|e| self.fail(e))?;
-        depth(rows)
+        pms_domain::outbox::depth_report(rows)
     }
 
     async fn export(

@@ -601,28 +601,6 @@ const CLAIM_SQL: &str = "SELECT o.id FROM outbox o \
        WHERE d.id = o.depends_on AND d.state NOT IN ('DELIVERED', 'SUPERSEDED'))) \
      ORDER BY o.id LIMIT ?";
 
-/// `outbox_depth`'s groups parsed, in channel then state order.
-fn depth(rows: Vec<(String, String, i64)>) -> Result<Vec<(Channel, OutboxState, u64)>, StoreError> {
-    let mut out = rows
-        .into_iter()
-        .map(|(c, s, n)| {
-            let channel =
-                Channel::parse(&c).ok_or_else(|| StoreError::Corrupt(format!("channel {c:?}")))?;
-            let state = OutboxState::parse(&s)
-                .ok_or_else(|| StoreError::Corrupt(format!("state {s:?}")))?;
-            Ok((channel, state, u64::try_from(n).unwrap_or(0)))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let pos = |c: Channel, s: OutboxState| {
-        (
-            Channel::ALL.iter().position(|x| *x == c),
-            OutboxState::ALL.iter().position(|x| *x == s),
-        )
-    };
-    out.sort_by_key(|(c, s, _)| pos(*c, *s));
-    Ok(out)
-}
-
 #[async_trait]
 impl Tx for SqliteTx {
     async fn policy_group(&mut self, id: &str) -> Result<Option<PolicyGroup>, StoreError> {
@@ -1430,7 +1408,7 @@ impl Tx for SqliteTx {
                 Ok((get(0)?, get(1)?, n))
             },
         )?;
-        depth(rows)
+        pms_domain::outbox::depth_report(rows)
     }
 
     async fn export(
