@@ -1,4 +1,4 @@
-//! `pms-bench`: the benchmark harness of pms (issue 6).
+//! `pms-bench`: the benchmark harness of pms (`docs/performance.md`).
 //!
 //! It starts a real `pms serve` (the binary next to this one by default, or `--pms-bin`) as a
 //! child process on a fresh SQLite database in a temporary data directory, or on PostgreSQL

@@ -222,7 +222,7 @@ pub fn scale_table(sessions: &[Session]) -> String {
     out
 }
 
-/// The targets of issue 6 this run measured (SQLite, concurrency 32 is the issue's setting; the
+/// The targets of `docs/performance.md` this run measured (SQLite, concurrency 32 is their setting; the
 /// checks are computed whatever the settings, and the report states them).
 pub fn targets(sessions: &[Session]) -> Vec<Target> {
     let mut t = Vec::new();

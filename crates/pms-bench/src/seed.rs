@@ -134,7 +134,7 @@ fn id_of(v: &Value, what: &str, member: &str) -> anyhow::Result<String> {
         .with_context(|| format!("{what}: no `{member}` in {v}"))
 }
 
-/// The MOSIP sample auth policy (policies-and-partners.md §2.2, as the API tests use it).
+/// The MOSIP sample auth policy (as the API tests use it).
 pub fn sample_policy() -> Value {
     json!({
         "authTokenType": "policy",

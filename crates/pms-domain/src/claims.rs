@@ -1,5 +1,5 @@
 //! The claims and ACR values an OIDC client is granted, computed from its auth policy with the
-//! mapping data of claims-and-acr.md §1 (claims supported, identity mapping, AMR/ACR mapping).
+//! mapping data in `config/` (claims supported, identity mapping, AMR/ACR mapping).
 //!
 //! The mapping files are parsed and checked once at start-up, into a form that makes each
 //! create a few set look-ups; the caller reads the files and passes their text (no IO here).
@@ -30,7 +30,7 @@ pub const DEFAULT_IDENTITY_MAPPING: &str = include_str!("../../../config/identit
 /// MOSIP's default AMR/ACR mapping; must be the file eSignet uses.
 pub const DEFAULT_AMR_ACR_MAPPING: &str = include_str!("../../../config/amr-acr-mapping.json");
 
-/// The claims / ACR mapping data of claims-and-acr.md §1, loaded once at start-up.
+/// The claims / ACR mapping data (`config/*.json` or replacements), loaded once at start-up.
 #[derive(Debug, Clone)]
 pub struct ClaimsMapping {
     /// Claims that have an identity entry, in `claims_supported` order (duplicates dropped), each
@@ -62,7 +62,7 @@ pub struct Grants {
     pub acr_values: Vec<String>,
 }
 
-/// Why a policy grants nothing usable (claims-and-acr.md §2 step 5, §3 steps 1 and 6).
+/// Why a policy grants nothing usable: no claim, a mandatory auth type, or no ACR value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum GrantsError {
     #[error("no claims")]
@@ -105,7 +105,7 @@ fn object_member<'a>(
 }
 
 impl ClaimsMapping {
-    /// Parses and checks per claims-and-acr.md §1; returns warnings (an `acr_amr` entry naming
+    /// Parses and checks the three mapping files; returns warnings (an `acr_amr` entry naming
     /// an unknown AMR) to be logged by the caller.
     pub fn new(
         claims_supported: Vec<String>,
@@ -253,7 +253,7 @@ impl ClaimsMapping {
         grants
     }
 
-    /// claims-and-acr.md §2 and §3 in order: NoClaims, then MandatoryAuth, then NoAcr. `policy`
+    /// Claims, then ACR values, in order: NoClaims, then MandatoryAuth, then NoAcr. `policy`
     /// is the auth policy document; odd shapes are tolerated (a missing array or member counts as
     /// empty), since the document was validated when the policy was created.
     pub fn grants(&self, policy: &Value) -> Result<Grants, GrantsError> {
@@ -325,7 +325,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The example of policies-and-partners.md §2.2.
+    /// MOSIP's sample auth policy.
     fn example_policy() -> Value {
         json!({
           "authTokenType": "policy",

@@ -1,4 +1,4 @@
-//! Field rules of api-oidc-clients.md §3 that are pure functions of the value: logo and redirect
+//! OIDC client field rules (`docs/compatibility.md`) that are pure functions of the value: logo and redirect
 //! URI syntax, the column-size limits eSignet imposes on the redirect list and the name map, and
 //! the default language-code list.
 //!
@@ -7,7 +7,7 @@
 //! the path only), and a general parser would normalise away exactly what must be rejected.
 //!
 //! On top of that grammar, [`BlockedSchemes`] refuses redirect URIs whose scheme makes a browser
-//! run script or read local data (`javascript://rp.example/%0aalert(1)` passes §3.4's grammar).
+//! run script or read local data (`javascript://rp.example/%0aalert(1)` passes the redirect-URI grammar).
 
 use std::net::Ipv6Addr;
 
@@ -57,7 +57,7 @@ pub fn is_valid_scheme(scheme: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
 }
 
-/// §3.4 rule 4: `host [":" port]`, no user-info.
+/// Redirect-URI rule 4: `host [":" port]`, no user-info.
 fn is_valid_authority(authority: &str) -> bool {
     if authority.contains('@') {
         return false;
@@ -153,7 +153,7 @@ fn has_only_uri_chars(text: &str, extra: &[u8]) -> bool {
     true
 }
 
-/// §3.3: an absolute `http`/`https` URL (scheme in any case) with a host, optional port, path,
+/// The logo URI: an absolute `http`/`https` URL (scheme in any case) with a host, optional port, path,
 /// query and fragment. Blank values and the length limit are checked by the caller.
 pub fn is_valid_logo_uri(s: &str) -> bool {
     let Some(parts) = split_uri(s) else {
@@ -166,7 +166,7 @@ pub fn is_valid_logo_uri(s: &str) -> bool {
         && parts.fragment.is_none_or(|f| has_only_uri_chars(f, b"/?"))
 }
 
-/// §3.4 rules 1–7. Wildcards (`*`) are RFC 3986 sub-delimiters, so they pass in path segments
+/// Redirect-URI rules 1–7 (the grammar; [`is_allowed_redirect_uri`] adds the blocked schemes). Wildcards (`*`) are RFC 3986 sub-delimiters, so they pass in path segments
 /// (and the query) and fail in the scheme, host and port, whose grammars exclude them.
 pub fn is_valid_redirect_uri(s: &str) -> bool {
     if s.chars().count() > MAX_REDIRECT_CHARS
@@ -184,7 +184,7 @@ pub fn is_valid_redirect_uri(s: &str) -> bool {
         && parts.query.is_none_or(|q| has_only_uri_chars(q, b"/?"))
 }
 
-/// §3.4 rule 5; the path is empty or starts with `/` by construction of `split_uri`.
+/// Redirect-URI rule 5; the path is empty or starts with `/` by construction of `split_uri`.
 fn is_valid_redirect_path(path: &str) -> bool {
     has_only_uri_chars(path, b"/")
         && !path.contains("//")
@@ -200,7 +200,7 @@ fn is_valid_redirect_path(path: &str) -> bool {
 pub const DEFAULT_BLOCKED_REDIRECT_SCHEMES: &[&str] =
     &["javascript", "vbscript", "data", "file", "blob", "about"];
 
-/// Redirect-URI schemes refused although §3.4's grammar accepts them, compared ignoring ASCII
+/// Redirect-URI schemes refused although the redirect-URI grammar accepts them, compared ignoring ASCII
 /// case (schemes are case-insensitive, RFC 3986 §3.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockedSchemes(Vec<String>);
@@ -238,7 +238,7 @@ impl BlockedSchemes {
     /// Whether `uri`'s scheme is one of these. The scheme is read the way a browser reads it
     /// (WHATWG URL): leading and trailing C0 controls and spaces are dropped and tabs and line
     /// breaks removed anywhere, and the scheme is what precedes the first `:`, with or without
-    /// `//` after it. §3.4 rule 1 already refuses every such character; reading the scheme like
+    /// `//` after it. Redirect-URI rule 1 already refuses every such character; reading the scheme like
     /// this keeps the check sound on its own.
     pub fn blocks(&self, uri: &str) -> bool {
         let trimmed = uri.trim_matches(|c: char| c <= ' ');
@@ -253,12 +253,12 @@ impl BlockedSchemes {
     }
 }
 
-/// §3.4 rules 1–7, and a scheme not in `blocked`.
+/// Redirect-URI rules 1–7, and a scheme not in `blocked`.
 pub fn is_allowed_redirect_uri(s: &str, blocked: &BlockedSchemes) -> bool {
     is_valid_redirect_uri(s) && !blocked.blocks(s)
 }
 
-/// §3.4: the list, written as a JSON array with every `/` escaped as `\/` (as eSignet stores it),
+/// The redirect-URI list, written as a JSON array with every `/` escaped as `\/` (as eSignet stores it),
 /// fits in 2048 characters.
 pub fn redirect_list_fits(uris: &[String]) -> bool {
     let json = Value::Array(uris.iter().map(|u| Value::from(u.as_str())).collect()).to_string();
@@ -267,7 +267,7 @@ pub fn redirect_list_fits(uris: &[String]) -> bool {
     length <= MAX_REDIRECT_CHARS
 }
 
-/// §3.6 last row: the map plus `"@none": name` (appended last), as compact JSON, has at most 600
+/// eSignet's limit on the client name map: the map plus `"@none": name` (appended last), as compact JSON, has at most 600
 /// characters. Characters, not bytes, are counted because eSignet's column limit is in characters
 /// and names are often non-ASCII.
 pub fn name_map_fits(map: &Map<String, Value>, name: &str) -> bool {
@@ -280,7 +280,7 @@ pub fn name_map_fits(map: &Map<String, Value>, name: &str) -> bool {
     Value::Object(with_none).to_string().chars().count() <= MAX_NAME_MAP_CHARS
 }
 
-/// The ISO 639-2/T language codes (§3.6): every three-letter code of the ISO 639-2 registry,
+/// The ISO 639-2/T language codes accepted as `clientNameLangMap` keys: every three-letter code of the ISO 639-2 registry,
 /// the terminology code where bibliographic and terminology codes differ (`deu`, not `ger`),
 /// without the local-use range `qaa`–`qtz` and the special codes `mis`, `mul`, `und`, `zxx`.
 /// Sorted, so callers may binary-search it.

@@ -1,5 +1,6 @@
-//! OIDC client public keys: which JSON Web Keys pms accepts (client-id.md §1), the client id
-//! derived from a key (§2) and the normalised JSON text that is stored and sent to eSignet (§3).
+//! OIDC client public keys: which JSON Web Keys pms accepts, the client id
+//! derived from a key (as MOSIP derives it) and the normalised JSON text that is stored and sent
+//! to eSignet (`docs/compatibility.md`, "Client ids").
 //!
 //! The id must match the one MOSIP PMS 1.2.2 derives, so the SPKI DER is produced by the `rsa` and
 //! `p256` crates (the same encoding as Java's `PublicKey.getEncoded()`), never assembled by hand.
@@ -25,7 +26,7 @@ const RSA_MAX_EXPONENT: u64 = (1 << 33) - 1;
 
 const EXPONENT_INVALID: &str = "RSA public exponent is invalid";
 
-/// Not one of the 14 reasons of client-id.md §1: an even modulus passes every listed check but
+/// Not one of MOSIP's 14 key reasons: an even modulus passes every listed check but
 /// cannot be an RSA modulus, and the `rsa` crate refuses to build a key from it.
 const MODULUS_INVALID: &str = "RSA modulus is invalid";
 
@@ -48,14 +49,14 @@ impl Default for KeyPolicy {
     }
 }
 
-/// A JWK accepted under client-id.md §1, normalised per §3, with its derived client id (§2).
+/// A JWK accepted under the key policy, normalised, with its derived client id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientPublicKey {
     client_id: String,
     normalized_json: String,
 }
 
-/// The reason text of client-id.md §1 (e.g. "private key member d is not accepted").
+/// The reason text of a refused key (e.g. "private key member d is not accepted").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct KeyRejection(pub String);
@@ -65,7 +66,7 @@ fn reject(reason: impl Into<String>) -> KeyRejection {
 }
 
 impl ClientPublicKey {
-    /// Runs the 14 checks of client-id.md §1 in order; the first failure is returned.
+    /// Runs the 14 key checks in order; the first failure is returned.
     pub fn parse(jwk: &Value, policy: &KeyPolicy) -> Result<Self, KeyRejection> {
         let (spki_der, normalized_json) = accept(jwk, policy)?;
         Ok(Self {
@@ -79,7 +80,8 @@ impl ClientPublicKey {
         &self.client_id
     }
 
-    /// The compact JSON text, members in the order of client-id.md §3.
+    /// The compact JSON text, members in a fixed order: `kty`, the key's own members (`n`, `e`
+    /// or `crv`, `x`, `y`), then `kid`, `use`, `alg` where present; other members dropped.
     pub fn normalized_json(&self) -> &str {
         &self.normalized_json
     }
@@ -150,7 +152,7 @@ fn accept(jwk: &Value, policy: &KeyPolicy) -> Result<(Vec<u8>, String), KeyRejec
     Ok((spki_der, text))
 }
 
-/// client-id.md §2: SHA-256 over the ASCII of the padded standard Base64 of the DER (not over
+/// The client id: SHA-256 over the ASCII of the padded standard Base64 of the DER (not over
 /// the DER itself, as MOSIP does), then base64url without padding.
 fn client_id_of_spki(spki_der: &[u8]) -> String {
     let spki_base64 = STANDARD.encode(spki_der);
@@ -167,7 +169,7 @@ fn base64url_member(members: &Map<String, Value>, name: &str) -> Result<Vec<u8>,
         .ok_or_else(|| reject(format!("member {name} is missing or not base64url")))
 }
 
-/// Big-endian unsigned integers may carry leading zero octets (client-id.md §2); they change
+/// Big-endian unsigned integers may carry leading zero octets; they change
 /// neither the length check nor the id.
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());

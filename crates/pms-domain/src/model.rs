@@ -147,7 +147,7 @@ impl Partner {
         self.approval_status == ApprovalStatus::Approved && !self.is_active
     }
 
-    /// `partnerStatus` of the mapping list (policies-and-partners.md §3.1).
+    /// `partnerStatus` of the mapping list.
     pub fn status_label(&self) -> &'static str {
         match (self.approval_status, self.is_active) {
             (ApprovalStatus::InProgress, _) => "InProgress",
@@ -317,7 +317,7 @@ impl AuditAction {
     }
 }
 
-/// What a committed change must tell the outside world (downstream.md §1). Operations return
+/// What a committed change must tell the outside world (eSignet, the WebSub hub). Operations return
 /// these after `outbox::record` has turned them into outbox rows in the same transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
@@ -355,7 +355,7 @@ impl ClientStatus {
         }
     }
 
-    /// Ignoring case, as api-oidc-clients.md §3.7 compares.
+    /// Ignoring case, as MOSIP compares status values.
     pub fn parse(s: &str) -> Option<Self> {
         if s.eq_ignore_ascii_case("ACTIVE") {
             Some(ClientStatus::Active)
@@ -367,7 +367,7 @@ impl ClientStatus {
     }
 }
 
-/// Which of eSignet's two client APIs a client belongs to (downstream.md §3.1): the legacy one
+/// Which of eSignet's two client APIs a client belongs to: the legacy one
 /// with a plain name, or the OAuth one with a per-language name map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ClientFamily {
@@ -378,7 +378,7 @@ pub enum ClientFamily {
 /// A localised client name per ISO 639-2/T code, in request order.
 pub type NameMap = serde_json::Map<String, serde_json::Value>;
 
-/// An OIDC client (api-oidc-clients.md §2).
+/// An OIDC client.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OidcClient {
     pub id: String,
@@ -388,7 +388,7 @@ pub struct OidcClient {
     pub policy_id: String,
     pub logo_uri: String,
     pub redirect_uris: StrList,
-    /// The normalised JWK as compact JSON text (client-id.md §3).
+    /// The normalised JWK as compact JSON text (`client_key::ClientPublicKey::normalized_json`).
     pub public_key: String,
     pub claims: StrList,
     pub acr_values: StrList,

@@ -1,6 +1,6 @@
-//! The transactional outbox (downstream.md §5): which rows a committed change writes, the WebSub
-//! event model they carry (§4.2–4.4), the backoff between attempts (§5.5), and the delivery
-//! status a client shows (api-oidc-clients.md §7.2). No IO: the worker in `pms-delivery` makes the
+//! The transactional outbox: which rows a committed change writes, the WebSub
+//! event model they carry (MOSIP's `EventModel`), the backoff between attempts, and the delivery
+//! status a client shows. No IO: the worker in `pms-delivery` makes the
 //! calls, the stores keep the rows.
 
 use crate::clock::{format_ts, Timestamp};
@@ -103,7 +103,7 @@ impl OutboxState {
 pub const OP_CREATE: &str = "CREATE";
 pub const OP_UPDATE: &str = "UPDATE";
 
-/// WebSub topics (downstream.md §4.1).
+/// WebSub topics, as MOSIP PMS publishes them.
 pub const TOPIC_CLIENT_CREATED: &str = "OIDC_CLIENT_CREATED";
 pub const TOPIC_CLIENT_UPDATED: &str = "OIDC_CLIENT_UPDATED";
 pub const TOPIC_PARTNER_UPDATED: &str = "PARTNER_UPDATED";
@@ -119,14 +119,14 @@ pub struct NewOutboxRow {
     pub operation: String,
     /// `ESIGNET` rows: the client version this row was written for.
     pub client_version: Option<i64>,
-    /// `WEBSUB` rows: the event model of §4.2 without `publishedOn`.
+    /// `WEBSUB` rows: MOSIP's event model without `publishedOn`.
     pub event: Option<Value>,
     /// `WEBSUB` rows of a client: the `ESIGNET` row of the same transaction.
     pub depends_on: Option<i64>,
     pub created_at: Timestamp,
 }
 
-/// A stored row (downstream.md §5.1).
+/// A stored row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutboxRow {
     pub id: i64,
@@ -178,7 +178,7 @@ const CLIENT_TYPE: (&str, &str) = (
 );
 const POLICY_TYPE: (&str, &str) = ("PolicyManagementService", "io.mosip.pmp.policy.service");
 
-/// The event model of §4.2 without `publishedOn`, which the worker adds per attempt.
+/// MOSIP's event model without `publishedOn`, which the worker adds per attempt.
 fn event(topic: &str, (name, namespace): (&str, &str), now: Timestamp, data: Value) -> Value {
     json!({
         "publisher": name,
@@ -200,7 +200,7 @@ fn active(is_active: bool) -> &'static str {
     }
 }
 
-/// `partnerData` (§4.3).
+/// `partnerData` of a `PARTNER_UPDATED` event.
 pub fn partner_data(p: &Partner) -> Value {
     json!({ "partnerId": p.id, "partnerName": p.name, "certificateData": null,
             "partnerStatus": active(p.is_active) })
@@ -211,14 +211,14 @@ fn local_ts(t: &Timestamp) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
 }
 
-/// `policyData` (§4.3).
+/// `policyData` of a `POLICY_UPDATED` event.
 pub fn policy_data(p: &AuthPolicy) -> Value {
     json!({ "policyId": p.id, "policy": p.policies, "policyName": p.name,
             "policyStatus": active(p.is_active), "policyDescription": p.desc,
             "policyCommenceOn": local_ts(&p.valid_from), "policyExpiresOn": local_ts(&p.valid_to) })
 }
 
-/// `clientData` (§4.3); the name is cut to IDA's 128 characters.
+/// `clientData` of an `OIDC_CLIENT_*` event; the name is cut to IDA's 128 characters.
 pub fn client_data(c: &OidcClient) -> Value {
     let name: String = c.name.chars().take(128).collect();
     json!({ "clientId": c.id, "clientName": name, "clientStatus": c.status.as_str(),
@@ -226,7 +226,7 @@ pub fn client_data(c: &OidcClient) -> Value {
             "clientAuthMethods": c.client_auth_methods })
 }
 
-/// The WebSub event of one domain event (downstream.md §4).
+/// The WebSub event of one domain event.
 fn websub_event(ctx: &Ctx, e: &DomainEvent) -> Value {
     match e {
         DomainEvent::ClientCreated {
@@ -262,7 +262,7 @@ fn websub_event(ctx: &Ctx, e: &DomainEvent) -> Value {
     }
 }
 
-/// Writes the outbox rows of `events` (downstream.md §1) in the caller's transaction, for the
+/// Writes the outbox rows of `events` in the caller's transaction, for the
 /// targets `ctx.outbox` names.
 pub async fn record(tx: &mut dyn Tx, ctx: &Ctx, events: &[DomainEvent]) -> Result<(), DomainError> {
     let targets = ctx.outbox;
@@ -351,7 +351,7 @@ pub fn depth_report(
     Ok(out)
 }
 
-/// The wait after the `n`-th failed attempt (n ≥ 1), §5.5. `jitter` is the uniform factor in
+/// The wait after the `n`-th failed attempt (n ≥ 1): `min(max, base·2^(n−1))·jitter`. `jitter` is the uniform factor in
 /// [0.8, 1.2], drawn by the caller so that this stays deterministic.
 pub fn backoff(n: u32, base_seconds: u64, max_seconds: u64, jitter: f64) -> std::time::Duration {
     let exp = n.saturating_sub(1).min(40);
@@ -359,7 +359,7 @@ pub fn backoff(n: u32, base_seconds: u64, max_seconds: u64, jitter: f64) -> std:
     std::time::Duration::from_secs_f64(raw as f64 * jitter.clamp(0.8, 1.2))
 }
 
-/// A channel's delivery state (api-oidc-clients.md §7.2), ordered from worst to best for the
+/// A channel's delivery state, ordered from worst to best for the
 /// list's `deliveryState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum DeliveryState {
@@ -391,7 +391,7 @@ pub struct ChannelStatus {
     pub last_error: Option<String>,
 }
 
-/// The text a blocked row shows (downstream.md §5.6).
+/// The text a blocked row shows.
 pub const BLOCKED: &str = "blocked by an earlier failed delivery";
 
 /// The status of `channel` from all rows of one aggregate (any order).

@@ -1,6 +1,6 @@
 //! Validation of auth-policy documents: the JSON Schema (draft-04) MOSIP ships, plus pms's
 //! `authType` allow-list, with every violation reported in document order
-//! (policies-and-partners.md §2.3); and [`shared`], the one decoded copy of a stored document
+//! (the `authType` allow-list); and [`shared`], the one decoded copy of a stored document
 //! that the stores hand out.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};

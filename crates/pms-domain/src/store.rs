@@ -384,7 +384,7 @@ pub trait Tx: Send {
         entity_id: &str,
     ) -> Result<Vec<AuditRecord>, StoreError>;
 
-    // -- outbox (downstream.md §5)
+    // -- outbox
     /// Writes a new `PENDING` row due at its `created_at`; returns its id (increasing in commit
     /// order).
     async fn insert_outbox(&mut self, row: &NewOutboxRow) -> Result<i64, StoreError>;
@@ -394,7 +394,7 @@ pub trait Tx: Send {
         aggregate_type: AggregateType,
         aggregate_ids: &[String],
     ) -> Result<Vec<OutboxRow>, StoreError>;
-    /// Takes up to `limit` rows eligible at `now` (§5.3: due `PENDING` rows and `IN_FLIGHT` rows
+    /// Takes up to `limit` rows eligible at `now` (due `PENDING` rows and `IN_FLIGHT` rows
     /// whose lease ran out; no earlier undelivered row of the same aggregate and channel; the
     /// `depends_on` row delivered or superseded), oldest first, marks them `IN_FLIGHT` until
     /// `lease_until` and returns them. Two workers never take the same row.

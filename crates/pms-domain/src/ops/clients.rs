@@ -1,4 +1,4 @@
-//! OIDC clients (api-oidc-clients.md): create under an approved policy mapping with the id derived
+//! OIDC clients: create under an approved policy mapping with the id derived
 //! from the public key, update with one-way deactivation, read and list with ownership checks.
 
 use super::{audit, entity, owned_partner_ids, Outcome};
@@ -22,7 +22,7 @@ pub struct ClientRules {
     pub claims: ClaimsMapping,
 }
 
-/// A create request after field validation (api-oidc-clients.md §4.1, §5).
+/// A create request after field validation (the wire fields are read in `pms-api`).
 #[derive(Debug, Clone)]
 pub struct NewClient {
     pub family: ClientFamily,
@@ -48,7 +48,7 @@ pub struct ClientRead {
     pub deliveries: Vec<OutboxRow>,
 }
 
-/// An update request after field validation (api-oidc-clients.md §6.1).
+/// An update request after field validation.
 #[derive(Debug, Clone)]
 pub struct ClientUpdate {
     pub logo_uri: String,
@@ -82,14 +82,14 @@ async fn require_owner(
     Ok(())
 }
 
-/// A create request whose public key passed check 1 of §4.2.
+/// A create request whose public key passed the create's check 1 ([`check_key`]).
 #[derive(Debug, Clone)]
 pub struct KeyedNewClient {
     key: ClientPublicKey,
     cmd: NewClient,
 }
 
-/// Check 1 of §4.2: the public key's content under the key policy. It reads nothing, so callers
+/// The create's check 1: the public key's content under the key policy. It reads nothing, so callers
 /// run it before they take the writer's turn, which then holds only the checks that read the
 /// store (nothing else runs between the two, so the order of the checks is unchanged).
 pub fn check_key(rules: &ClientRules, cmd: NewClient) -> Result<KeyedNewClient, DomainError> {
@@ -99,7 +99,7 @@ pub fn check_key(rules: &ClientRules, cmd: NewClient) -> Result<KeyedNewClient, 
 }
 
 /// What a create's checks read, read on `tx` outside the writer's turn (a read transaction),
-/// with checks 2–17 of §4.2 made on it in
+/// with the create's checks 2–17 made on it in
 /// order: a request they refuse is answered without waiting for the writer. [`create`] uses
 /// the view only while nothing it read has changed.
 pub async fn prepare_create(
@@ -129,7 +129,7 @@ async fn create_view(
         .await?)
 }
 
-/// Checks 2–17 of §4.2, in order, on one view; what the client is granted when they pass.
+/// The create's checks 2–17 (partner, policy, mapping, claims, ACR), in order, on one view; what the client is granted when they pass.
 fn check_create(
     view: &ClientCreateView,
     ctx: &Ctx,
@@ -194,7 +194,7 @@ fn check_create(
         })
 }
 
-/// `POST /oidc/client` and `POST /oauth/client`: checks 2–17 of §4.2 in order, after
+/// `POST /oidc/client` and `POST /oauth/client`: checks 2–17 in order (`check_create`), after
 /// [`check_key`], then the insert. `prepared` is what [`prepare_create`] read: it is used
 /// only while the store's [`Tx::check_rows_version`] still equals the one it was read with
 /// (no partner, policy, group or mapping written since), and is otherwise read again here.
@@ -264,7 +264,7 @@ pub async fn create(
     })
 }
 
-/// `PUT /oidc/client/{id}` and `PUT /oauth/client/{id}`: checks 1–6 of §6.2, then §6.3.
+/// `PUT /oidc/client/{id}` and `PUT /oauth/client/{id}`: the update's checks 1–6 (client exists, caller owns it, not INACTIVE, …), then the status change.
 pub async fn update(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -295,7 +295,7 @@ pub async fn update(
         return Err(DomainError::PartnerNotActive);
     }
     let after = if status_change {
-        // Only the status moves; the other fields were validated and are ignored (§6.3).
+        // Only the status moves; the other fields were validated and are ignored, as MOSIP does.
         OidcClient {
             status: cmd.status,
             ..before.clone()
@@ -343,7 +343,7 @@ pub async fn update(
     })
 }
 
-/// `GET /oidc/client/{id}` and `GET /oauth/client/{id}` (§7.1).
+/// `GET /oidc/client/{id}` and `GET /oauth/client/{id}`.
 pub async fn get(tx: &mut dyn Tx, ctx: &Ctx, id: &str) -> Result<ClientRead, DomainError> {
     // One round trip answers checks 1-3 and brings the deliveries: reads are the hot path.
     let reader = (!ctx.caller.is_admin).then_some(ctx.caller.user_id.as_str());
@@ -366,8 +366,8 @@ pub async fn get(tx: &mut dyn Tx, ctx: &Ctx, id: &str) -> Result<ClientRead, Dom
     })
 }
 
-/// `GET /oauth/client` (§8): admins see every client, anyone else those of the partners it
-/// owns, after the checks of §8.2. Each row comes with its `deliveryState`.
+/// `GET /oauth/client`: admins see every client, anyone else those of the partners it
+/// owns, after the ownership checks the list endpoints share (`super::owned_partner_ids`). Each row comes with its `deliveryState`.
 pub async fn list(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -404,7 +404,7 @@ pub async fn list(
     })
 }
 
-/// `POST /oauth/client/{id}/redeliver` (§9): the client's `FAILED` rows go back to `PENDING`,
+/// `POST /oauth/client/{id}/redeliver`: the client's `FAILED` rows go back to `PENDING`,
 /// due now, with no attempts counted; audited when anything changed. Returns the client and all
 /// its outbox rows afterwards.
 pub async fn redeliver(

@@ -1,4 +1,4 @@
-//! Partner–policy mapping requests (policies-and-partners.md §4).
+//! Partner–policy mapping requests: a partner asks for a policy of its group, an admin approves or rejects.
 
 use super::{audit, entity, new_id, owned_partner_ids};
 use crate::list::{ListQuery, MappingFilter, MappingSortField, MappingSummary, Page};
@@ -158,7 +158,7 @@ pub async fn decide(
 }
 
 /// `GET /partner-policy-requests`: admins see every request; anyone else only those of the
-/// partners it owns, after the ownership checks of §4.4.
+/// partners it owns, after the ownership checks the list endpoints share (`super::owned_partner_ids`).
 pub async fn list(
     tx: &mut dyn Tx,
     ctx: &Ctx,

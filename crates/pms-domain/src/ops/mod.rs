@@ -89,8 +89,7 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// The ownership checks the list endpoints share (api-oidc-clients.md §8.2, policies-and-partners.md
-/// §4.4), for a non-admin caller: it owns at least one partner, and every owned partner that
+/// The ownership checks the list endpoints share (client list, mapping list), for a non-admin caller: it owns at least one partner, and every owned partner that
 /// `checked` selects has an id and an existing policy group. Returns the owned partner ids.
 async fn owned_partner_ids(
     tx: &mut dyn Tx,

@@ -1,4 +1,4 @@
-//! Partners (policies-and-partners.md §3).
+//! Partners: self-registration, admin status changes, reads.
 
 use super::{audit, entity, Outcome, Rules};
 use crate::model::{

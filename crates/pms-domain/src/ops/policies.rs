@@ -1,4 +1,4 @@
-//! Auth policies (policies-and-partners.md §2). Documents are validated at the edge (stage 9)
+//! Auth policies: drafts, publishing, updates and status. Documents are validated at the edge (stage 9)
 //! with [`crate::policy_doc`]; these are the business checks that follow.
 
 use super::{audit, entity, new_id, Outcome, Rules};

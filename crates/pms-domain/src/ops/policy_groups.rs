@@ -1,4 +1,4 @@
-//! Policy groups (policies-and-partners.md §1).
+//! Policy groups: the named sets of policies partners register under.
 
 use super::{audit, entity, new_id};
 use crate::model::{AuditAction, AuthPolicy, Ctx, PolicyGroup, PolicyState};
