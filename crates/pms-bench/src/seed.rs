@@ -46,7 +46,7 @@ pub async fn token(
     roles: &str,
 ) -> anyhow::Result<String> {
     let mut cmd = Command::new(pms_bin);
-    crate::pms_env(&mut cmd, env);
+    crate::args::pms_env(&mut cmd, env);
     let out = cmd
         .args(["token", "--sub", sub, "--roles", roles, "--ttl", "86400"])
         .output()
