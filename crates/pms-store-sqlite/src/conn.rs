@@ -141,8 +141,8 @@ pub(crate) const HOLD_AT_MOST: Duration = Duration::from_secs(1);
 ///
 /// Why: SQLite takes that lock with an `fcntl`, under a process-wide mutex, whenever the first
 /// connection of the process starts reading on a mark, and drops it when the last one stops;
-/// with reads one after another the count went 0 → 1 → 0 on every read (README
-/// "Performance"). Held here, it never reaches 0 while nobody writes. The holder reads
+/// with reads one after another the count went 0 → 1 → 0 on every read
+/// (`docs/performance.md`). Held here, it never reaches 0 while nobody writes. The holder reads
 /// nothing: each reader still takes its own, newest snapshot. It steps aside before a write
 /// group begins and takes a fresh snapshot when the group has ended, so this process's
 /// checkpoints copy the whole WAL and the WAL restarts from its start as before; and a task of

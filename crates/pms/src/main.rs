@@ -214,7 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// mimalloc: per-thread free lists instead of glibc's arenas; responses are many small
-/// allocations (measured in pms-bench, README "Performance").
+/// allocations (measured in pms-bench, `docs/performance.md`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
